@@ -1,0 +1,40 @@
+// Loads proto/alerts.proto once, with the same options the typed stubs in src/generated were made with.
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import type { ProtoGrpcType } from './generated/alerts.js';
+
+export const ALERTS_PROTO_PATH = path.join(__dirname, '..', 'proto', 'alerts.proto');
+
+export function loadAlertsProto(): ProtoGrpcType {
+  const definition = loadSync(ALERTS_PROTO_PATH, {
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  return grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
+}
+
+/** gRPC metadata values must be printable ASCII; a hostile inbound header value is dropped, not fatal. */
+export function metadataFrom(carried: Record<string, string>): {
+  metadata: grpc.Metadata;
+  dropped: string[];
+} {
+  const metadata = new grpc.Metadata();
+  const dropped: string[] = [];
+  for (const [name, value] of Object.entries(carried)) {
+    if (/^[\x20-\x7e]*$/.test(value)) metadata.set(name, value);
+    else dropped.push(name);
+  }
+  return { metadata, dropped };
+}
+
+/** The inbound metadata as plain lowercase headers, so logging and header carrying work as for HTTP. */
+export function headersFrom(metadata: grpc.Metadata): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata.getMap())) {
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return headers;
+}

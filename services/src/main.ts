@@ -1,0 +1,48 @@
+// Entry point: validate the environment, start tracing for the mode, then start the app.
+import { ConfigError, loadConfig, type ServiceConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { exitGracefullyOnSignals } from './shutdown.js';
+import { withoutSdk, type Tracing } from './tracing-handle.js';
+
+function configOrExit(): ServiceConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) console.error(problem);
+    process.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
+  const log = createLogger(config.serviceName, config.logLevel);
+
+  // Order matters: OpenTelemetry instruments express, http and grpc by patching them as they are require()d.
+  // So the SDK starts first, and the modules that load them are required only afterwards, here, not imported at
+  // the top. In `forward` and `off` the SDK is never loaded at all.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const tracing: Tracing =
+    config.tracingMode === 'otel'
+      ? (require('./tracing.js') as typeof import('./tracing.js')).startOpenTelemetry(config)
+      : withoutSdk(config.tracingMode);
+  const { startService } = require('./service.js') as typeof import('./service.js');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+
+  const server = await startService(config, log);
+  log.info({ tracingMode: tracing.mode, zipkin: config.zipkinEndpoint.href }, 'ready');
+
+  exitGracefullyOnSignals(
+    [
+      { name: 'stop accepting and finish requests in flight', run: () => server.close() },
+      { name: 'flush spans', run: () => tracing.shutdown() },
+    ],
+    config.shutdownTimeoutMs,
+    log,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error('service failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

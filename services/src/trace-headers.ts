@@ -1,0 +1,85 @@
+// Which headers carry a trace from a service's inbound request to its outbound call, per tracing mode.
+//
+// This is the lesson of the whole mesh: Envoy makes the spans, but Envoy cannot know that the request the app
+// sends out belongs to the request that came in. Only the app can carry these headers across.
+import type { IncomingHttpHeaders } from 'node:http';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+import type { TracingMode } from './config.js';
+
+/**
+ * Every header that carries trace context or the request id through the mesh: the one list.
+ * The same list the original Envoy sandbox's Flask service forwarded, plus the W3C and single-header B3 forms.
+ */
+export const TRACE_CONTEXT_HEADERS = [
+  'x-request-id', // Envoy's request id; also carries Envoy's sampling decision
+  'x-b3-traceid', // Zipkin B3, one header per field
+  'x-b3-spanid',
+  'x-b3-parentspanid',
+  'x-b3-sampled',
+  'x-b3-flags',
+  'b3', // Zipkin B3, single header
+  'traceparent', // W3C Trace Context
+  'tracestate',
+  'x-ot-span-context', // OpenTracing (LightStep)
+  'uber-trace-id', // Jaeger native clients
+  'sw8', // SkyWalking
+] as const;
+
+export type TraceContextHeader = (typeof TRACE_CONTEXT_HEADERS)[number];
+
+/**
+ * In `otel` mode the SDK's propagators (B3 multi-header and W3C) write these from the active span, with the app's
+ * own client span as the parent. Copying the inbound values instead would make the next hop a sibling, not a child.
+ */
+export const WRITTEN_BY_OTEL_PROPAGATORS: ReadonlySet<TraceContextHeader> = new Set([
+  'x-b3-traceid',
+  'x-b3-spanid',
+  'x-b3-parentspanid',
+  'x-b3-sampled',
+  'x-b3-flags',
+  'b3',
+  'traceparent',
+  'tracestate',
+]);
+
+/** The headers this service copies onto its outbound call, as received (names lowercase). */
+export function headersToCarry(inbound: IncomingHttpHeaders, mode: TracingMode): Record<string, string> {
+  if (mode === 'off') return {}; // on purpose: the trace breaks at this service
+  const received = receivedTraceHeaders(inbound);
+  if (mode === 'forward') return received;
+  return Object.fromEntries(
+    Object.entries(received).filter(([name]) => !WRITTEN_BY_OTEL_PROPAGATORS.has(name as TraceContextHeader)),
+  );
+}
+
+/** The trace headers this hop received, in list order: the JSON answers show them, so every hop's input is visible. */
+export function receivedTraceHeaders(inbound: IncomingHttpHeaders): Record<string, string> {
+  const received: Record<string, string> = {};
+  for (const name of TRACE_CONTEXT_HEADERS) {
+    const value = inbound[name];
+    // Node joins repeated headers with ", " (a string); only set-cookie arrives as an array.
+    if (typeof value === 'string') received[name] = value;
+  }
+  return received;
+}
+
+/** The trace id this request belongs to: the active OTel span's, else the B3 header Envoy sent, else null. */
+export function currentTraceId(inbound: IncomingHttpHeaders): string | null {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (spanContext && isSpanContextValid(spanContext)) return spanContext.traceId;
+  const header = inbound['x-b3-traceid'];
+  return typeof header === 'string' ? header : null;
+}
+
+/** The span id of this request's server span: the active OTel span's, else the B3 span id Envoy sent. */
+export function currentSpanId(inbound: IncomingHttpHeaders): string | null {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (spanContext && isSpanContextValid(spanContext)) return spanContext.spanId;
+  const header = inbound['x-b3-spanid'];
+  return typeof header === 'string' ? header : null;
+}
+
+export function requestIdOf(inbound: IncomingHttpHeaders): string | null {
+  const header = inbound['x-request-id'];
+  return typeof header === 'string' ? header : null;
+}

@@ -1,0 +1,36 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { headersToCarry, TRACE_CONTEXT_HEADERS } from '../src/trace-headers.ts';
+
+// What an app behind an Envoy sidecar receives: every trace header, plus some it must not carry.
+const inbound = {
+  ...Object.fromEntries(TRACE_CONTEXT_HEADERS.map((name) => [name, `value-of-${name}`])),
+  host: 'service1',
+  authorization: 'Bearer secret',
+  'x-forwarded-for': '10.0.0.1',
+};
+
+describe('headersToCarry', () => {
+  it('forward: every listed trace header, exactly as received, and nothing else', () => {
+    const carried = headersToCarry(inbound, 'forward');
+    assert.deepEqual(Object.keys(carried), [...TRACE_CONTEXT_HEADERS]);
+    for (const name of TRACE_CONTEXT_HEADERS) assert.equal(carried[name], `value-of-${name}`);
+  });
+
+  it('otel: only the mesh headers the SDK propagators do not write', () => {
+    assert.deepEqual(headersToCarry(inbound, 'otel'), {
+      'x-request-id': 'value-of-x-request-id',
+      'x-ot-span-context': 'value-of-x-ot-span-context',
+      'uber-trace-id': 'value-of-uber-trace-id',
+      sw8: 'value-of-sw8',
+    });
+  });
+
+  it('off: nothing', () => {
+    assert.deepEqual(headersToCarry(inbound, 'off'), {});
+  });
+
+  it('carries a header Node joined from repeats as the joined string', () => {
+    assert.deepEqual(headersToCarry({ 'x-request-id': 'a, b' }, 'forward'), { 'x-request-id': 'a, b' });
+  });
+});
