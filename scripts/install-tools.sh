@@ -33,7 +33,7 @@ install_zipkin() {
   [[ -s "$jar" ]] && return 0
   need java "install a Java 17+ runtime (Zipkin 3 needs it)"
   need mvn "install Maven (Zipkin's exec jar comes from Maven Central)"
-  mvn -B -q -ntp org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+  mvn -B -q -ntp -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
     "-Dartifact=io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" "-DoutputDirectory=$tools" \
     || die "Maven could not fetch io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec"
   [[ -s "$jar" ]] || die "expected $jar after the Maven copy"
@@ -41,16 +41,20 @@ install_zipkin() {
 }
 
 install_jaeger() {
-  local bin="$tools/bin/jaeger" stamp="$tools/bin/jaeger.commit"
-  if [[ -x "$bin" && "$(cat "$stamp" 2>/dev/null)" == "$JAEGER_COMMIT" ]]; then
+  local bin="$tools/bin/jaeger" stamp="$tools/bin/jaeger.version"
+  local module="github.com/jaegertracing/jaeger@$JAEGER_GO_MODULE_VERSION"
+  if [[ -x "$bin" && "$(cat "$stamp" 2>/dev/null)" == "$JAEGER_GO_MODULE_VERSION" ]]; then
     return 0
   fi
-  need go "install Go (Jaeger is built from source at the pinned release commit)"
-  say "building Jaeger $JAEGER_VERSION ($JAEGER_COMMIT) with go install; the first build takes a few minutes"
-  CGO_ENABLED=0 GOBIN="$tools/bin" GOFLAGS=-mod=mod \
-    go install "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_COMMIT" \
-    || die "go install of github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_COMMIT failed"
-  echo "$JAEGER_COMMIT" >"$stamp"
+  need go "install Go (Jaeger is built from source at the pinned release)"
+  say "building Jaeger $JAEGER_VERSION ($module, ./cmd/jaeger); the first build takes a few minutes"
+  # `go install pkg@version` refuses modules whose go.mod has replace directives, as Jaeger's has. So: fetch the
+  # module source into Go's module cache and build it there as the main module, which honours them.
+  local source
+  source="$(go mod download -json "$module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -d "$source" ]] || die "go mod download $module failed"
+  (cd "$source" && CGO_ENABLED=0 go build -trimpath -o "$bin" ./cmd/jaeger) || die "go build of $module ./cmd/jaeger failed"
+  echo "$JAEGER_GO_MODULE_VERSION" >"$stamp"
   say "Jaeger $JAEGER_VERSION -> $bin"
 }
 

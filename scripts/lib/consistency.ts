@@ -1,0 +1,196 @@
+// Cross-file checks: the compose file(s), the Envoy configs they mount, the services' environment contract and
+// .env must tell one story. Each problem names the file and the key.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { ENVIRONMENT_DEFAULTS } from '../../services/src/config.ts';
+import { REPO_ROOT, type ComposeProject, type ComposeService } from './compose.ts';
+import { readEnvoyConfig, type EnvoyConfig } from './envoy-config.ts';
+
+export const ENVOY_CONFIG_TARGET = '/etc/envoy/envoy.yaml';
+const LOOPBACK = '127.0.0.1';
+
+/** The Envoy configs compose mounts, keyed by the compose service that runs each. */
+export function mountedEnvoyConfigs(project: ComposeProject): Map<string, EnvoyConfig> {
+  const configs = new Map<string, EnvoyConfig>();
+  for (const service of project.services.values()) {
+    const mount = service.mounts.find((m) => m.target === ENVOY_CONFIG_TARGET);
+    if (mount && existsSync(mount.source)) configs.set(service.name, readEnvoyConfig(mount.source));
+  }
+  return configs;
+}
+
+/** The compose service whose network namespace a service runs in (itself, or X for network_mode service:X). */
+const namespaceOf = (service: ComposeService) => service.sharesNetworkOf ?? service.name;
+
+function hostPort(value: string): { host: string; port: number } {
+  const index = value.lastIndexOf(':');
+  return { host: value.slice(0, index), port: Number(value.slice(index + 1)) };
+}
+
+export function checkConsistency(project: ComposeProject, composeFile = 'docker-compose.yaml'): string[] {
+  const problems: string[] = [];
+  const configs = mountedEnvoyConfigs(project);
+  const services = [...project.services.values()];
+
+  for (const service of services) {
+    for (const mount of service.mounts) {
+      if (!existsSync(mount.source)) {
+        problems.push(
+          `${composeFile}: services.${service.name}.volumes: ${path.relative(REPO_ROOT, mount.source)} does not exist`,
+        );
+      }
+    }
+    if (service.sharesNetworkOf && !project.services.has(service.sharesNetworkOf)) {
+      problems.push(
+        `${composeFile}: services.${service.name}.network_mode: no service "${service.sharesNetworkOf}"`,
+      );
+    }
+  }
+
+  // What listens where, per network namespace: Envoy listeners and the apps' LISTEN addresses.
+  const listening = new Map<string, { host: string; port: number; what: string }[]>();
+  const listen = (namespace: string, host: string, port: number, what: string) => {
+    listening.set(namespace, [...(listening.get(namespace) ?? []), { host, port, what }]);
+  };
+  for (const service of services) {
+    const envoy = configs.get(service.name);
+    for (const listener of envoy?.listeners ?? []) {
+      listen(
+        namespaceOf(service),
+        listener.address.address,
+        listener.address.port,
+        `${service.name} ${listener.name}`,
+      );
+    }
+    if (service.build) {
+      const { host, port } = hostPort(service.environment.LISTEN ?? ENVIRONMENT_DEFAULTS.LISTEN);
+      listen(namespaceOf(service), host, port, `${service.name} app`);
+    }
+    for (const published of service.ports)
+      listen(namespaceOf(service), '0.0.0.0', published.containerPort, service.name);
+  }
+  const reachableFromOthers = (namespace: string, port: number) =>
+    (listening.get(namespace) ?? []).some((l) => l.port === port && l.host !== LOOPBACK);
+  const reachableLocally = (namespace: string, port: number) =>
+    (listening.get(namespace) ?? []).some((l) => l.port === port);
+
+  const gateways = [...project.networks.values()].map((network) => network.gateway).filter(Boolean);
+
+  for (const [serviceName, envoy] of configs) {
+    const service = project.services.get(serviceName);
+    if (!service) continue;
+    const file = path.relative(REPO_ROOT, envoy.file);
+    const namespace = namespaceOf(service);
+    const isSidecar = service.sharesNetworkOf !== null;
+
+    if (envoy.nodeCluster !== serviceName) {
+      problems.push(
+        `${file}: node.cluster is "${envoy.nodeCluster}", expected the compose service name "${serviceName}"`,
+      );
+    }
+    if (envoy.admin.address !== LOOPBACK) {
+      problems.push(`${file}: admin.address binds ${envoy.admin.address}, expected ${LOOPBACK}`);
+    }
+
+    for (const listener of envoy.listeners) {
+      const where = `${file}: listener "${listener.name}"`;
+      if (isSidecar && listener.direction === 'OUTBOUND' && listener.address.address !== LOOPBACK) {
+        problems.push(
+          `${where} is an egress listener bound to ${listener.address.address}, expected ${LOOPBACK}`,
+        );
+      }
+      const toAdmin = listener.routes.some((route) =>
+        envoy.clusters.some(
+          (c) =>
+            c.name === route.cluster &&
+            c.endpoints.some((e) => e.address === LOOPBACK && e.port === envoy.admin.port),
+        ),
+      );
+      if (toAdmin && listener.address.address !== LOOPBACK) {
+        const onlyGateway = listener.sourceRanges.every(
+          (ranges) =>
+            ranges.length > 0 &&
+            ranges.every((range) => gateways.some((gateway) => range === `${String(gateway)}/32`)),
+        );
+        if (!onlyGateway) {
+          problems.push(
+            `${where} exposes the admin API beyond loopback without restricting sources to the network gateway`,
+          );
+        }
+      }
+      for (const tracer of listener.tracers) {
+        if (
+          tracer.collector_endpoint_version !== 'HTTP_JSON' &&
+          tracer.collector_endpoint_version !== 'HTTP_PROTO'
+        ) {
+          problems.push(`${where}: tracing collector_endpoint_version must be HTTP_JSON or HTTP_PROTO`);
+        }
+        if (tracer.trace_id_128bit !== true) problems.push(`${where}: tracing trace_id_128bit must be true`);
+        if (tracer.shared_span_context !== false)
+          problems.push(`${where}: tracing shared_span_context must be false`);
+      }
+    }
+
+    for (const cluster of envoy.clusters) {
+      for (const endpoint of cluster.endpoints) {
+        const where = `${file}: cluster "${cluster.name}" endpoint ${endpoint.address}:${endpoint.port}`;
+        if (endpoint.address === LOOPBACK) {
+          const ownAdmin = endpoint.port === envoy.admin.port;
+          if (!ownAdmin && !isSidecar)
+            problems.push(`${where}: 127.0.0.1 outside a shared network namespace`);
+          else if (!ownAdmin && !reachableLocally(namespace, endpoint.port)) {
+            problems.push(`${where}: nothing in ${namespace}'s namespace listens on port ${endpoint.port}`);
+          }
+          continue;
+        }
+        const target = project.services.get(endpoint.address);
+        if (!target || target.sharesNetworkOf !== null) {
+          problems.push(`${where}: "${endpoint.address}" is not a compose service with its own network`);
+        } else if (!reachableFromOthers(endpoint.address, endpoint.port)) {
+          problems.push(
+            `${where}: nothing in ${endpoint.address} listens on port ${endpoint.port} for other hosts`,
+          );
+        }
+      }
+    }
+  }
+
+  // Each app's NEXT_HOP must be an egress listener of its own sidecar (loopback), or nothing.
+  for (const service of services.filter((s) => s.build)) {
+    const nextHop = service.environment.NEXT_HOP;
+    if (!nextHop) continue;
+    const url = new URL(nextHop);
+    const port = Number(url.port);
+    const egress = (listening.get(namespaceOf(service)) ?? []).find(
+      (l) => l.port === port && l.host === LOOPBACK && l.what.endsWith('egress'),
+    );
+    if (url.hostname !== LOOPBACK || !egress) {
+      problems.push(
+        `${composeFile}: services.${service.name}.environment.NEXT_HOP ${nextHop} is not its sidecar's egress listener`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** Images: each comes from a *_VERSION variable of .env and is not a floating tag. */
+export function checkImages(composeFiles: string[], envFile = path.join(REPO_ROOT, '.env')): string[] {
+  const problems: string[] = [];
+  const envText = readFileSync(envFile, 'utf8');
+  for (const file of composeFiles) {
+    const raw = parse(readFileSync(file, 'utf8'), { merge: true }) as {
+      services?: Record<string, { image?: string }>;
+    };
+    for (const [name, service] of Object.entries(raw.services ?? {})) {
+      if (!service.image) continue;
+      const variable = /\$\{(\w+_VERSION)\}/.exec(service.image)?.[1];
+      const where = `${path.basename(file)}: services.${name}.image "${service.image}"`;
+      if (!variable) problems.push(`${where} does not take its version from .env`);
+      else if (!new RegExp(`^${variable}=\\S+`, 'm').test(envText))
+        problems.push(`${where}: ${variable} is not in .env`);
+      if (/:(latest|dev)\b/.test(service.image)) problems.push(`${where} uses a floating tag`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,88 @@
+// The facts the tests and the runner need from an Envoy bootstrap file: who it is, what it listens on, where its
+// clusters point, how it traces. Read from the same YAML files Envoy runs.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+export interface SocketAddress {
+  address: string;
+  port: number;
+}
+
+export interface EnvoyListener {
+  name: string;
+  address: SocketAddress;
+  direction: string | null;
+  /** Source ranges of every filter chain (empty list = a chain open to any source). */
+  sourceRanges: string[][];
+  /** Each HCM's tracer config (the typed_config of its tracing provider), if it traces. */
+  tracers: Record<string, unknown>[];
+  routes: { cluster: string; operation: string | null }[];
+}
+
+export interface EnvoyCluster {
+  name: string;
+  endpoints: SocketAddress[];
+  http2: boolean;
+}
+
+export interface EnvoyConfig {
+  file: string;
+  nodeCluster: string;
+  admin: SocketAddress;
+  listeners: EnvoyListener[];
+  clusters: EnvoyCluster[];
+}
+
+type Json = Record<string, unknown>;
+const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
+const list = (value: unknown): Json[] => (Array.isArray(value) ? value.map(obj) : []);
+
+function socket(value: unknown): SocketAddress {
+  const address = obj(obj(value).socket_address);
+  return { address: String(address.address), port: Number(address.port_value) };
+}
+
+/** Every object in the tree with the given key, depth first (for HCMs nested in filter chains). */
+function findAll(value: unknown, key: string): unknown[] {
+  if (Array.isArray(value)) return value.flatMap((item) => findAll(item, key));
+  if (typeof value !== 'object' || value === null) return [];
+  const here = key in value ? [(value as Json)[key]] : [];
+  return [...here, ...Object.values(value).flatMap((item) => findAll(item, key))];
+}
+
+export function readEnvoyConfig(file: string): EnvoyConfig {
+  const bootstrap = obj(parse(readFileSync(file, 'utf8'), { merge: true }));
+  const resources = obj(bootstrap.static_resources);
+  return {
+    file,
+    nodeCluster: String(obj(bootstrap.node).cluster),
+    admin: socket(obj(bootstrap.admin).address),
+    listeners: list(resources.listeners).map((listener) => ({
+      name: String(listener.name),
+      address: socket(listener.address),
+      direction: typeof listener.traffic_direction === 'string' ? listener.traffic_direction : null,
+      sourceRanges: list(listener.filter_chains).map((chain) =>
+        list(obj(chain.filter_chain_match).source_prefix_ranges).map(
+          (range) => `${String(range.address_prefix)}/${String(range.prefix_len)}`,
+        ),
+      ),
+      tracers: findAll(listener, 'tracing').map((tracing) => obj(obj(obj(tracing).provider).typed_config)),
+      routes: findAll(listener, 'routes')
+        .flatMap((routes) => list(routes))
+        .map((route) => ({
+          cluster: String(obj(route.route).cluster),
+          operation:
+            typeof obj(route.decorator).operation === 'string'
+              ? String(obj(route.decorator).operation)
+              : null,
+        })),
+    })),
+    clusters: list(resources.clusters).map((cluster) => ({
+      name: String(cluster.name),
+      endpoints: list(obj(cluster.load_assignment).endpoints)
+        .flatMap((group) => list(group.lb_endpoints))
+        .map((endpoint) => socket(obj(endpoint.endpoint).address)),
+      http2: findAll(cluster, 'http2_protocol_options').length > 0,
+    })),
+  };
+}

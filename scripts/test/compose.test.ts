@@ -1,0 +1,126 @@
+// docker-compose.yaml (and the Jaeger override merged on top) against the Compose schema (dclint), and against
+// the Envoy configs and the services' environment contract (the consistency checks).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import {
+  composeFiles,
+  composeVariables,
+  ComposeError,
+  loadCompose,
+  loadComposeDocument,
+  REPO_ROOT,
+} from '../lib/compose.ts';
+import { checkConsistency, checkImages } from '../lib/consistency.ts';
+
+const DCLINT = path.join(REPO_ROOT, 'node_modules', 'dclint', 'bin', 'dclint.cjs');
+
+function dclint(files: string[]): void {
+  try {
+    execFileSync(process.execPath, [DCLINT, ...files], { cwd: REPO_ROOT, stdio: 'pipe', encoding: 'utf8' });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout: string; stderr: string };
+    assert.fail(`dclint found errors:\n${stdout}${stderr}`);
+  }
+}
+
+describe('compose files', () => {
+  it('docker-compose.yaml passes dclint', () => {
+    dclint(['docker-compose.yaml']);
+  });
+
+  it('the Jaeger override merged on top passes dclint', () => {
+    const merged = loadComposeDocument(composeFiles('jaeger'));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'compose-'));
+    const file = path.join(dir, 'docker-compose.merged.yaml');
+    writeFileSync(file, stringify(merged));
+    copyFileSync(path.join(REPO_ROOT, '.dclintrc.yaml'), path.join(dir, '.dclintrc.yaml'));
+    dclint([file]);
+    const services = merged.services as Record<string, { image?: string } | undefined>;
+    assert.match(services.zipkin?.image ?? '', /^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+  });
+
+  for (const backend of ['zipkin', 'jaeger'] as const) {
+    it(`${backend}: compose, the Envoy configs and the services' environment agree`, () => {
+      assert.deepEqual(checkConsistency(loadCompose(composeFiles(backend))), []);
+    });
+  }
+
+  it('every image is pinned through .env', () => {
+    assert.deepEqual(checkImages(composeFiles('jaeger')), []);
+  });
+
+  it('the Node version agrees across .env, the Dockerfile default and the node devDependency', () => {
+    const version = composeVariables({}).NODE_VERSION;
+    const dockerfile = readFileSync(path.join(REPO_ROOT, 'services', 'Dockerfile'), 'utf8');
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    assert.match(dockerfile, new RegExp(`^ARG NODE_VERSION=${String(version)}$`, 'm'));
+    assert.equal(pkg.devDependencies.node, version);
+  });
+});
+
+describe('the consistency checks fail when the files disagree', () => {
+  const broken = (edit: (text: string) => string) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'compose-broken-'));
+    const file = path.join(dir, 'docker-compose.yaml');
+    writeFileSync(file, edit(readFileSync(path.join(REPO_ROOT, 'docker-compose.yaml'), 'utf8')));
+    return loadCompose([file]);
+  };
+
+  it('names a NEXT_HOP that is not the sidecar egress', () => {
+    const problems = checkConsistency(
+      broken((text) => text.replace('http://127.0.0.1:9000/trace/2', 'http://127.0.0.1:9100/trace/2')),
+    );
+    assert.deepEqual(problems, [
+      "docker-compose.yaml: services.service1.environment.NEXT_HOP http://127.0.0.1:9100/trace/2 is not its sidecar's egress listener",
+    ]);
+  });
+
+  it('names an app LISTEN port the sidecar does not point at', () => {
+    const problems = checkConsistency(
+      broken((text) =>
+        text.replace('SERVICE_NAME: service3', 'SERVICE_NAME: service3\n      LISTEN: 127.0.0.1:8081'),
+      ),
+    );
+    assert.ok(
+      problems.includes(
+        'envoy-configs/service3-envoy.yaml: cluster "local_app" endpoint 127.0.0.1:8080: nothing in service3\'s namespace listens on port 8080',
+      ),
+      problems.join('\n'),
+    );
+  });
+
+  it('names a missing mounted config', () => {
+    const problems = checkConsistency(
+      broken((text) => text.replace('./envoy-configs/service2-envoy.yaml', './envoy-configs/nope.yaml')),
+    );
+    assert.ok(
+      problems.includes(
+        'docker-compose.yaml: services.service2-envoy.volumes: envoy-configs/nope.yaml does not exist',
+      ),
+    );
+  });
+
+  it('names an image that does not come from .env', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'compose-image-'));
+    const file = path.join(dir, 'docker-compose.yaml');
+    writeFileSync(file, 'services:\n  zipkin:\n    image: openzipkin/zipkin:latest\n');
+    assert.deepEqual(checkImages([file]), [
+      'docker-compose.yaml: services.zipkin.image "openzipkin/zipkin:latest" does not take its version from .env',
+      'docker-compose.yaml: services.zipkin.image "openzipkin/zipkin:latest" uses a floating tag',
+    ]);
+  });
+
+  it('refuses a compose key the runner does not understand, naming service and key', () => {
+    assert.throws(
+      () => broken((text) => text.replace('    user: zipkin', '    user: zipkin\n    restart: always')),
+      new ComposeError('service "zipkin": key "restart" is not supported by this runner'),
+    );
+  });
+});
