@@ -32,15 +32,19 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        resolve(code);
+      }),
+    );
     let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
       for (const line of lines) if (line.trim()) this.logs.push(JSON.parse(line) as LogLine);
     });
-    child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
     const deadline = Date.now() + timeoutMs;
     while (!this.logs.some((line) => line.msg === 'ready')) {
       if (child.exitCode !== null) throw new Error(`service exited ${child.exitCode}: ${this.stderr}`);
@@ -76,6 +80,8 @@ export function runToExit(env: Record<string, string>): Promise<{ code: number |
     const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env } });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('exit', (code) => resolve({ code, stderr }));
+    child.once('exit', (code) => {
+      resolve({ code, stderr });
+    });
   });
 }

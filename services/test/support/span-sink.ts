@@ -26,11 +26,27 @@ export class SpanSink {
 
   stop(): Promise<void> {
     this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return new Promise((resolve) =>
+      this.server.close(() => {
+        resolve();
+      }),
+    );
   }
 
   ofTrace(traceId: string): ZipkinSpan[] {
     return this.spans.filter((span) => span.traceId === traceId);
+  }
+
+  /** Polls until a span matching `predicate` arrived; fails after the timeout. */
+  async waitForSpan(predicate: (span: ZipkinSpan) => boolean, timeoutMs = 10_000): Promise<ZipkinSpan> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.spans.find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline)
+        throw new Error(`no matching span after ${timeoutMs} ms (${this.spans.length} spans)`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Polls until `count` spans of the trace arrived (or the timeout passes), then returns what is there. */

@@ -1,0 +1,114 @@
+// What a user gets when a request is wrong or a hop fails: the status, and a JSON error naming the failed hop.
+// Hops fail for real: the next process is stopped (SIGSTOP, a hang) or killed.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startChain, type Chain } from './support/chain.ts';
+
+interface ErrorBody {
+  error: string;
+  failedHop?: string;
+  hop?: string;
+  grpcStatus?: string;
+}
+
+async function get(url: string): Promise<{ status: number; body: ErrorBody; ms: number }> {
+  const startedAt = Date.now();
+  const response = await fetch(url, { headers: { accept: 'application/json' } });
+  return { status: response.status, body: (await response.json()) as ErrorBody, ms: Date.now() - startedAt };
+}
+
+describe('request errors and downstream failures', () => {
+  let chain: Chain;
+  let service2: string;
+  before(async () => {
+    chain = await startChain('otel');
+    service2 = `http://127.0.0.1:${chain.ports.service2}`;
+  });
+  after(() => chain.stop());
+
+  it('/trace/abc is a 400 that says what is wrong', async () => {
+    const { status, body } = await get(`${chain.entry}/trace/abc`);
+    assert.equal(status, 400);
+    assert.equal(body.error, 'service number must be a positive integer, got "abc"');
+  });
+
+  it('an unknown path is a 404 that lists the routes', async () => {
+    const { status, body } = await get(`${chain.entry}/nope`);
+    assert.equal(status, 404);
+    assert.equal(body.error, 'no route for GET /nope');
+  });
+
+  it('a malformed escape in the path is a 400, not a 500', async () => {
+    const response = await fetch(`${chain.entry}/trace/%E0%A4%A`);
+    assert.equal(response.status, 400);
+  });
+
+  it('a hanging gRPC hop is a 504 DEADLINE_EXCEEDED after the downstream timeout, never a hang', async () => {
+    chain.service3.signal('SIGSTOP');
+    try {
+      const { status, body, ms } = await get(`${service2}/trace/2`);
+      assert.equal(status, 504);
+      assert.equal(body.grpcStatus, 'DEADLINE_EXCEEDED');
+      assert.match(
+        body.failedHop ?? '',
+        /^service2 -> grpc:\/\/127\.0\.0\.1:\d+ alerts\.v1\.Alerts\/ListMessages$/,
+      );
+      assert.ok(ms >= 1500 && ms < 5000, `answered after ${ms} ms`);
+    } finally {
+      chain.service3.signal('SIGCONT');
+    }
+  });
+
+  it("a hanging HTTP hop is a 504 from service1 naming service1's hop", async () => {
+    chain.service2.signal('SIGSTOP');
+    try {
+      const { status, body } = await get(`${chain.entry}/trace/1`);
+      assert.equal(status, 504);
+      assert.equal(body.error, 'no answer within 1500 ms');
+      assert.equal(body.failedHop, `service1 -> ${service2}/trace/2`);
+    } finally {
+      chain.service2.signal('SIGCONT');
+    }
+  });
+
+  it('a dead gRPC hop is a 502 UNAVAILABLE, passed through service1 with the innermost failed hop', async () => {
+    await chain.service3.stop('SIGKILL');
+    const direct = await get(`${service2}/trace/2`);
+    assert.equal(direct.status, 502);
+    assert.equal(direct.body.grpcStatus, 'UNAVAILABLE');
+
+    const viaService1 = await get(`${chain.entry}/trace/1`);
+    assert.equal(viaService1.status, 502);
+    assert.equal(viaService1.body.failedHop, direct.body.failedHop);
+    assert.equal(viaService1.body.hop, `service1 -> ${service2}/trace/2`);
+    assert.equal(viaService1.body.error, 'next hop answered 502');
+  });
+
+  it("records the gRPC failure on service2's spans", async () => {
+    const failed = await chain.sink.waitForSpan(
+      (span) =>
+        span.localEndpoint?.serviceName === 'service2' &&
+        span.kind === 'SERVER' &&
+        /UNAVAILABLE/.test(span.tags?.error ?? ''),
+    );
+    const tags = failed.tags ?? {};
+    assert.equal(tags['otel.status_code'], 'ERROR');
+    assert.equal(tags['http.response.status_code'], '502');
+    assert.match(tags['mesh.failed_hop'] ?? '', /alerts\.v1\.Alerts\/ListMessages$/);
+    const client = await chain.sink.waitForSpan(
+      (span) =>
+        span.traceId === failed.traceId &&
+        span.kind === 'CLIENT' &&
+        (span.name ?? '').endsWith('/ListMessages'),
+    );
+    assert.equal(client.tags?.['rpc.grpc.status_code'], '14');
+  });
+
+  it('a dead HTTP hop is a 502 naming the connection failure', async () => {
+    await chain.service2.stop('SIGKILL');
+    const { status, body } = await get(`${chain.entry}/trace/1`);
+    assert.equal(status, 502);
+    assert.equal(body.error, 'request failed: ECONNREFUSED');
+    assert.equal(body.failedHop, `service1 -> ${service2}/trace/2`);
+  });
+});
