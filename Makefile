@@ -6,10 +6,14 @@ NODE := node_modules/.bin/node
 TSX := $(NODE) --import tsx
 NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: help install tools build lint test-unit test-configs test clean
+.PHONY: help install tools build lint test-unit test-configs test-e2e test run start stop status logs verify clean
+
+# BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); TRACING_MODE=otel|forward|off.
+BACKEND ?= zipkin
+MESH := $(TSX) scripts/mesh.ts
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 node_modules/.install-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error --engine-strict=false
@@ -33,7 +37,28 @@ test-unit: lint build ## lint plus the services' tests (real processes on loopba
 test-configs: install ## every Envoy config through the real Envoy; compose lint; the cross-file consistency checks
 	@$(NODE_TEST) scripts/test/*.test.ts
 
-test: test-unit test-configs ## every test
+test-e2e: build ## the whole mesh on the runner, with the real Envoy, Zipkin and Jaeger (needs root)
+	@$(NODE_TEST) scripts/test/e2e/*.test.ts
+
+test: test-unit test-configs test-e2e ## every test
+
+run: build ## the compose mesh without Docker, in the foreground (Ctrl-C stops it)
+	@$(MESH) run --backend $(BACKEND)
+
+start: build ## the same in the background; returns when every service is healthy
+	@$(MESH) start --backend $(BACKEND)
+
+stop: install ## stop the mesh and remove every namespace, link and process it made (safe to repeat)
+	@$(MESH) stop
+
+status: install ## what runs where
+	@$(MESH) status
+
+logs: install ## the last lines of every service's log (.run/logs/)
+	@$(MESH) logs $(SERVICE)
+
+verify: install ## one request, its trace from Zipkin/Jaeger, compared with expected-traces.yaml
+	@$(TSX) scripts/verify.ts
 
 clean: ## remove build output (not .tools/)
 	rm -rf services/dist services/src/generated

@@ -1,0 +1,99 @@
+// The whole compose mesh on the runner, with the real Envoy, Zipkin and Jaeger: what a user sees after
+// `curl -i localhost:8000/trace/1`, and the trace the backend holds, per mode and per backend.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { leftovers } from '../../lib/netns.ts';
+import { countSpans, loadExpectedTraces, renderTree } from '../../lib/trace-tree.ts';
+import { formatReport, verifyTrace, type VerifyResult } from '../../lib/verifier.ts';
+import { meshFor } from './support.ts';
+
+const expected = loadExpectedTraces();
+
+function assertVerified(result: VerifyResult): void {
+  assert.ok(result.ok, formatReport(result));
+}
+
+describe("Zipkin, otel mode: one trace, every hop, the apps' spans nested in hop order", () => {
+  const under = meshFor('zipkin', 'otel');
+
+  it('answers curl -i /trace/1 as the original sandbox does, with both trace headers', async () => {
+    const response = await fetch(`${under.front}/trace/1`);
+    assert.equal(response.status, 200);
+    assert.match(
+      await response.text(),
+      /^Hello from behind Envoy \(service 1\)! hostname: service1 resolved hostname: 172\.31\.81\.\d+\n$/,
+    );
+    assert.match(response.headers.get('x-b3-traceid') ?? '', /^[0-9a-f]{32}$/);
+    assert.match(
+      response.headers.get('x-request-id') ?? '',
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
+    assert.equal(response.headers.get('server'), 'envoy');
+  });
+
+  it('puts exactly the expected tree in Zipkin: one root at the front proxy, no orphans, one 128-bit trace id', async () => {
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    assertVerified(result);
+    assert.equal(result.spans.length, countSpans([expected.otel.tree]));
+    assert.equal(result.actual.roots.length, 1);
+    assert.equal(result.actual.roots[0]?.service, 'front-envoy');
+    assert.equal(result.actual.orphans.length, 0);
+    assert.ok(result.spans.every((span) => span.traceId === result.traceId));
+    // The tree as rendered equals the data, line for line (same order of siblings: ListMessages first).
+    assert.equal(renderTree(result.actual.roots), renderTree([expected.otel.tree]));
+  });
+
+  it('serves the Zipkin UI at /zipkin/', async () => {
+    const response = await fetch(`${under.backendUrl}/zipkin/`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await response.text(), /<title>Zipkin<\/title>/i);
+  });
+});
+
+describe("Zipkin, forward mode: the headers copied by hand give one trace of the proxies' spans", () => {
+  const under = meshFor('zipkin', 'forward');
+
+  it('matches the expected forward tree', async () => {
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    assertVerified(result);
+    assert.equal(result.mode, 'forward');
+    assert.ok(result.spans.every((span) => span.localEndpoint?.serviceName?.endsWith('-envoy')));
+  });
+});
+
+describe('Zipkin, off mode: the verifier says where the trace broke', () => {
+  const under = meshFor('zipkin', 'off');
+
+  it('reports the break after service1, and the new trace its sidecar started', async () => {
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    assertVerified(result);
+    assert.equal(result.breakReport?.app, 'service1');
+    assert.equal(result.breakReport.endsAfter, 'service1-envoy service1_ingress SERVER');
+    assert.equal(result.breakReport.startedNewTrace.span, 'service1-envoy service1_to_service2 CLIENT');
+    assert.equal(result.breakReport.startedNewTrace.traceIds.length, 1);
+    assert.notEqual(result.breakReport.startedNewTrace.traceIds[0], result.traceId);
+    assert.match(formatReport(result), /service1 did not carry the trace context to its outbound call/);
+  });
+});
+
+describe("Jaeger in Zipkin's place, otel mode", () => {
+  const under = meshFor('jaeger', 'otel');
+
+  it("holds the same trace shape, read back from Jaeger's API", async () => {
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    assertVerified(result);
+    assert.equal(result.spans.length, countSpans([expected.otel.tree]));
+  });
+});
+
+describe('after the mesh stops', () => {
+  it('leaves no namespace, link, hosts dir or process behind', () => {
+    assert.deepEqual(leftovers(), { namespaces: [], links: [], etcDirs: [] });
+    const stray = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => /ip netns exec tm-|\/\.tools\/|services\/dist\/main\.js/.test(line));
+    assert.deepEqual(stray, []);
+  });
+});
