@@ -6,7 +6,7 @@ NODE := node_modules/.bin/node
 TSX := $(NODE) --import tsx
 NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: help install tools build lint test-unit test-configs test-e2e test run start stop status logs verify clean
+.PHONY: help install tools build lint test-unit test-configs test-e2e test run start stop status logs verify screenshot clean
 
 # BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); TRACING_MODE=otel|forward|off.
 BACKEND ?= zipkin
@@ -56,6 +56,9 @@ status: install ## what runs where
 
 logs: install ## the last lines of every service's log (.run/logs/)
 	@$(MESH) logs $(SERVICE)
+
+screenshot: build ## docs/zipkin-trace.png: the Zipkin UI on a fresh trace, in headless Chromium (apt-get install chromium)
+	@$(TSX) scripts/screenshot.ts
 
 verify: install ## one request, its trace from Zipkin/Jaeger, compared with expected-traces.yaml
 	@$(TSX) scripts/verify.ts
