@@ -33,9 +33,10 @@ install_zipkin() {
   [[ -s "$jar" ]] && return 0
   need java "install a Java 17+ runtime (Zipkin 3 needs it)"
   need mvn "install Maven (Zipkin's exec jar comes from Maven Central)"
-  mvn -B -q -ntp -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
-    "-Dartifact=io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" "-DoutputDirectory=$tools" \
-    || die "Maven could not fetch io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec"
+  # Maven's output goes to a log (it is noisy even with -q); shown only when it fails.
+  mvn -B -q -ntp org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+    "-Dartifact=io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" "-DoutputDirectory=$tools" >"$tools/maven.log" 2>&1 \
+    || { cat "$tools/maven.log" >&2; die "Maven could not fetch io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec"; }
   [[ -s "$jar" ]] || die "expected $jar after the Maven copy"
   say "Zipkin $ZIPKIN_VERSION -> $jar"
 }

@@ -51,6 +51,8 @@ export interface ComposeNetwork {
   name: string;
   subnet: string | null;
   gateway: string | null;
+  /** Where containers get their addresses (compose's ipam ip_range), if narrower than the subnet. */
+  ipRange: string | null;
 }
 
 export interface ComposeProject {
@@ -171,6 +173,7 @@ export function loadCompose(files: string[], variables = composeVariables()): Co
       name,
       subnet: isRecord(config) && typeof config.subnet === 'string' ? config.subnet : null,
       gateway: isRecord(config) && typeof config.gateway === 'string' ? config.gateway : null,
+      ipRange: isRecord(config) && typeof config.ip_range === 'string' ? config.ip_range : null,
     });
   }
   return { name: typeof document.name === 'string' ? document.name : 'compose', services, networks };

@@ -96,7 +96,7 @@ export class Mesh {
     const own = [...this.project.services.values()]
       .filter((s) => s.sharesNetworkOf === null)
       .map((s) => s.name);
-    this.hosts = planHosts(own, network.subnet, network.gateway);
+    this.hosts = planHosts(own, network.subnet, network.gateway, network.ipRange);
     // Fail before touching the machine when an image has no local binary or a tool is missing.
     for (const service of this.project.services.values()) localCommand(service);
   }

@@ -43,16 +43,25 @@ export function missingPrerequisite(): string | null {
   return null;
 }
 
-/** Addresses: the gateway on the bridge, then .10, .11, … for the hosts in the given order. */
-export function planHosts(services: string[], subnet: string, gateway: string): Host[] {
+/** Addresses: the gateway on the bridge; the hosts, in order, from the start of ip_range (or .10 of the subnet). */
+export function planHosts(
+  services: string[],
+  subnet: string,
+  gateway: string,
+  ipRange: string | null,
+): Host[] {
   const [base, bits] = subnet.split('/');
   if (bits !== '24' || !base) throw new Error(`the runner supports /24 subnets only, not ${subnet}`);
   const prefix = base.split('.').slice(0, 3).join('.');
   if (!gateway.startsWith(`${prefix}.`)) throw new Error(`gateway ${gateway} is not in ${subnet}`);
+  const first = ipRange ? Number(ipRange.split('/')[0]?.split('.')[3]) : 10;
+  if (ipRange && !ipRange.startsWith(`${prefix}.`))
+    throw new Error(`ip_range ${ipRange} is not in ${subnet}`);
+  if (first + services.length > 255) throw new Error(`not enough addresses for ${services.length} services`);
   return services.map((service, index) => ({
     service,
     namespace: namespaceName(service),
-    ip: `${prefix}.${10 + index}`,
+    ip: `${prefix}.${first + index}`,
   }));
 }
 

@@ -11,6 +11,8 @@ export interface TraceBackend {
   trace(traceId: string): Promise<ZipkinSpan[]>;
   /** Spans named `spanName` of `service` that started a trace of their own (no parent) since `sinceMs`. */
   rootSpans(service: string, spanName: string, sinceMs: number): Promise<ZipkinSpan[]>;
+  /** The ids of every trace with a span that started since `sinceMs` (Zipkin only: a test's check for strays). */
+  traceIdsSince(sinceMs: number): Promise<string[]>;
 }
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
@@ -52,6 +54,19 @@ export function zipkinBackend(baseUrl: string): TraceBackend {
             span.name?.toLowerCase() === spanName.toLowerCase() &&
             (span.timestamp ?? 0) / 1000 >= sinceMs,
         );
+    },
+    async traceIdsSince(sinceMs) {
+      const query = new URLSearchParams({
+        endTs: String(Date.now() + 1000),
+        lookback: String(Date.now() - sinceMs + 60_000),
+        limit: '1000',
+      });
+      const { status, body } = await getJson(`${baseUrl}/api/v2/traces?${query.toString()}`);
+      if (status !== 200) throw new Error(`Zipkin answered ${status} to a trace search`);
+      const recent = (body as ZipkinSpan[][]).filter((trace) =>
+        trace.some((s) => (s.timestamp ?? 0) / 1000 >= sinceMs),
+      );
+      return recent.map((trace) => trace[0]?.traceId ?? '');
     },
   };
 }
@@ -116,6 +131,9 @@ export function jaegerBackend(baseUrl: string): TraceBackend {
         .filter(
           (span) => !span.parentId && span.localEndpoint?.serviceName === service && span.name === spanName,
         );
+    },
+    traceIdsSince() {
+      return Promise.reject(new Error('traceIdsSince is implemented for Zipkin only'));
     },
   };
 }

@@ -42,14 +42,26 @@ export const WRITTEN_BY_OTEL_PROPAGATORS: ReadonlySet<TraceContextHeader> = new 
   'tracestate',
 ]);
 
+/**
+ * Not trace context, but carried the same way: the demo's per-request fault switch (see envoy-configs/), which
+ * must reach the sidecar of the service it names. Carried in `otel` and `forward`, like the mesh headers.
+ */
+export const MESH_CONTROL_HEADERS = ['x-mesh-fault'] as const;
+
 /** The headers this service copies onto its outbound call, as received (names lowercase). */
 export function headersToCarry(inbound: IncomingHttpHeaders, mode: TracingMode): Record<string, string> {
   if (mode === 'off') return {}; // on purpose: the trace breaks at this service
+  const control: Record<string, string> = {};
+  for (const name of MESH_CONTROL_HEADERS) {
+    const value = inbound[name];
+    if (typeof value === 'string') control[name] = value;
+  }
   const received = receivedTraceHeaders(inbound);
-  if (mode === 'forward') return received;
-  return Object.fromEntries(
-    Object.entries(received).filter(([name]) => !WRITTEN_BY_OTEL_PROPAGATORS.has(name as TraceContextHeader)),
+  if (mode === 'forward') return { ...received, ...control };
+  const notWrittenBySdk = Object.entries(received).filter(
+    ([name]) => !WRITTEN_BY_OTEL_PROPAGATORS.has(name as TraceContextHeader),
   );
+  return { ...Object.fromEntries(notWrittenBySdk), ...control };
 }
 
 /** The trace headers this hop received, in list order: the JSON answers show them, so every hop's input is visible. */

@@ -27,7 +27,16 @@ describe('headersToCarry', () => {
   });
 
   it('off: nothing', () => {
-    assert.deepEqual(headersToCarry(inbound, 'off'), {});
+    assert.deepEqual(headersToCarry({ ...inbound, 'x-mesh-fault': 'service2-delay' }, 'off'), {});
+  });
+
+  it('carries the demo fault switch x-mesh-fault in otel and forward', () => {
+    for (const mode of ['otel', 'forward'] as const) {
+      assert.equal(
+        headersToCarry({ 'x-mesh-fault': 'service3-abort' }, mode)['x-mesh-fault'],
+        'service3-abort',
+      );
+    }
   });
 
   it('carries a header Node joined from repeats as the joined string', () => {

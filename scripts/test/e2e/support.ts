@@ -1,7 +1,7 @@
 // Brings the compose mesh up on the runner for a test, with shifted host ports, and always takes it down again.
 import { after, before } from 'node:test';
 import { Mesh, type Backend } from '../../lib/mesh.ts';
-import type { Mode } from '../../lib/trace-tree.ts';
+import type { Mode, ZipkinSpan } from '../../lib/trace-tree.ts';
 import { traceBackend, type TraceBackend } from '../../lib/trace-backend.ts';
 
 export const PORT_OFFSET = 20_000;
@@ -32,4 +32,38 @@ export function meshFor(backend: Backend, mode: Mode): MeshUnderTest {
     delete process.env.TRACING_MODE;
   });
   return handle;
+}
+
+/** Polls the backend until the trace has a span matching `predicate`; returns the whole trace as it is then. */
+export async function waitForSpan(
+  backend: TraceBackend,
+  traceId: string,
+  predicate: (span: ZipkinSpan) => boolean,
+  timeoutMs = 20_000,
+): Promise<ZipkinSpan[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const spans = await backend.trace(traceId);
+    if (spans.some(predicate)) return spans;
+    if (Date.now() > deadline)
+      throw new Error(`trace ${traceId}: no matching span after ${timeoutMs} ms (${spans.length} spans)`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Polls until the trace has `count` spans. */
+export async function waitForCount(
+  backend: TraceBackend,
+  traceId: string,
+  count: number,
+  timeoutMs = 20_000,
+): Promise<ZipkinSpan[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const spans = await backend.trace(traceId);
+    if (spans.length >= count) return spans;
+    if (Date.now() > deadline)
+      throw new Error(`trace ${traceId}: ${spans.length} of ${count} spans after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
