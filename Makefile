@@ -6,9 +6,10 @@ NODE := node_modules/.bin/node
 TSX := $(NODE) --import tsx
 NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: help install tools build lint test-unit test-configs test-e2e test run start stop status logs verify screenshot clean
+.PHONY: help install tools build lint test-unit test-configs test-e2e test run start stop status logs verify screenshot generate clean
 
-# BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); TRACING_MODE=otel|forward|off.
+# BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); BACKEND=otel-tracer also swaps Envoy's
+# Zipkin tracer for its OpenTelemetry tracer (docker-compose.otel-tracer.yaml). TRACING_MODE=otel|forward|off.
 BACKEND ?= zipkin
 MESH := $(TSX) scripts/mesh.ts
 
@@ -59,6 +60,9 @@ logs: install ## the last lines of every service's log (.run/logs/)
 
 screenshot: build ## docs/zipkin-trace.png: the Zipkin UI on a fresh trace, in headless Chromium (apt-get install chromium)
 	@$(TSX) scripts/screenshot.ts
+
+generate: install ## rewrite the generated files (the OpenTelemetry-tracer variant of every Envoy config)
+	@$(TSX) scripts/generate.ts
 
 verify: install ## one request, its trace from Zipkin/Jaeger, compared with expected-traces.yaml
 	@$(TSX) scripts/verify.ts

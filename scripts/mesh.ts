@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ComposeError } from './lib/compose.ts';
+import { BACKENDS, ComposeError } from './lib/compose.ts';
 import { LocalImageError } from './lib/local-images.ts';
 import { LOG_DIR, Mesh, MeshError, readState, RUN_DIR, sweepLeftovers, type Backend } from './lib/mesh.ts';
 import { leftovers, missingPrerequisite } from './lib/netns.ts';
@@ -29,9 +29,9 @@ function parseArgs(argv: string[]): { command: string; backend: Backend; rest: s
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--backend') {
       const value = args[++i];
-      if (value !== 'zipkin' && value !== 'jaeger')
-        fail(`--backend must be zipkin or jaeger, not "${String(value)}"`);
-      backend = value;
+      const known = BACKENDS.find((b) => b === value);
+      if (!known) fail(`--backend must be one of ${BACKENDS.join(', ')}, not "${String(value)}"`);
+      backend = known;
     } else rest.push(args[i] ?? '');
   }
   return { command, backend, rest };
@@ -80,9 +80,9 @@ async function run(backend: Backend): Promise<void> {
   await mesh.up();
   const front = mesh.publishedUrl('front-envoy', 8000);
   const ui =
-    backend === 'jaeger'
-      ? mesh.publishedUrl('zipkin', 16686)
-      : `${mesh.publishedUrl('zipkin', 9411)}/zipkin/`;
+    backend === 'zipkin'
+      ? `${mesh.publishedUrl('zipkin', 9411)}/zipkin/`
+      : mesh.publishedUrl('zipkin', 16686);
   console.log(`mesh: ready. Try: curl -i ${front}/trace/1   Traces: ${ui}   Logs: make logs`);
 }
 

@@ -40,6 +40,10 @@ export interface ComposeService {
   mounts: Mount[];
   ports: PublishedPort[];
   networks: string[];
+  /** Other names of this service on its network (networks.NAME.aliases). */
+  aliases: string[];
+  /** Ports the service listens on for other containers without publishing them (documentation, as in compose). */
+  expose: number[];
   /** `network_mode: service:X`: runs in X's network namespace. */
   sharesNetworkOf: string | null;
   healthcheck: Healthcheck | null;
@@ -74,6 +78,7 @@ const SERVICE_KEYS = new Set([
   'ports',
   'networks',
   'network_mode',
+  'expose',
   'healthcheck',
   'depends_on',
   'user',
@@ -123,15 +128,30 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Compose's merge of an override file: mappings merge, ports and volumes add up, other lists are replaced. */
+/**
+ * Compose's merge of an override file: mappings merge; volumes merge by their container path (an override mounts
+ * another file at the same place); ports and expose add up; other lists are replaced. A list of networks meets a
+ * mapping of networks as compose does: the mapping's details are kept.
+ */
 function mergeOverride(base: unknown, override: unknown, key = ''): unknown {
+  if (key === 'networks' && Array.isArray(base) && isRecord(override)) {
+    return mergeOverride(Object.fromEntries(base.map((name) => [String(name), {}])), override, key);
+  }
+  if (key === 'volumes' && Array.isArray(base) && Array.isArray(override)) {
+    const target = (volume: unknown) => String(volume).split(':')[1];
+    const replaced = new Set(override.map(target));
+    return [
+      ...(base as unknown[]).filter((volume) => !replaced.has(target(volume))),
+      ...(override as unknown[]),
+    ];
+  }
   if (isRecord(base) && isRecord(override)) {
     const merged: Record<string, unknown> = { ...base };
     for (const [name, value] of Object.entries(override))
       merged[name] = mergeOverride(base[name], value, name);
     return merged;
   }
-  if (Array.isArray(base) && Array.isArray(override) && (key === 'ports' || key === 'volumes')) {
+  if (Array.isArray(base) && Array.isArray(override) && (key === 'ports' || key === 'expose')) {
     const before = base as unknown[];
     return [...before, ...(override as unknown[]).filter((item) => !before.includes(item))];
   }
@@ -209,6 +229,14 @@ function readService(name: string, spec: Record<string, unknown>): ComposeServic
     networks: Array.isArray(spec.networks)
       ? stringList(spec.networks, `${where} networks`)
       : Object.keys(asRecord(spec.networks ?? {}, `${where} networks`)),
+    aliases: Array.isArray(spec.networks)
+      ? []
+      : Object.values(asRecord(spec.networks ?? {}, `${where} networks`)).flatMap((network) =>
+          isRecord(network) && network.aliases !== undefined
+            ? stringList(network.aliases, `${where} aliases`)
+            : [],
+        ),
+    expose: (spec.expose === undefined ? [] : stringList(spec.expose, `${where} expose`)).map(Number),
     sharesNetworkOf: networkMode?.slice('service:'.length) ?? null,
     healthcheck:
       spec.healthcheck === undefined ? null : readHealthcheck(asRecord(spec.healthcheck, where), where),
@@ -311,7 +339,17 @@ function readDependsOn(value: unknown, where: string): ComposeService['dependsOn
 }
 
 /** The default compose file, and the Jaeger override when asked for. */
-export function composeFiles(backend: 'zipkin' | 'jaeger'): string[] {
-  const base = path.join(REPO_ROOT, 'docker-compose.yaml');
-  return backend === 'jaeger' ? [base, path.join(REPO_ROOT, 'docker-compose.jaeger.yaml')] : [base];
+/**
+ * The compose files of each backend: Zipkin (the default), Jaeger in Zipkin's place, and Jaeger with Envoy's
+ * OpenTelemetry tracer (everything over OTLP).
+ */
+export const BACKENDS = ['zipkin', 'jaeger', 'otel-tracer'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+export function composeFiles(backend: Backend): string[] {
+  const file = (name: string) => path.join(REPO_ROOT, name);
+  const files = [file('docker-compose.yaml')];
+  if (backend !== 'zipkin') files.push(file('docker-compose.jaeger.yaml'));
+  if (backend === 'otel-tracer') files.push(file('docker-compose.otel-tracer.yaml'));
+  return files;
 }

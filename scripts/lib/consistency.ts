@@ -70,6 +70,12 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
     for (const published of service.ports)
       listen(namespaceOf(service), '0.0.0.0', published.containerPort, service.name);
   }
+  for (const service of services) {
+    for (const port of service.expose) listen(namespaceOf(service), '0.0.0.0', port, service.name);
+  }
+  /** A name on the network: a service's own name, or one of its aliases. */
+  const byName = (name: string) =>
+    project.services.get(name) ?? services.find((s) => s.aliases.includes(name)) ?? null;
   const reachableFromOthers = (namespace: string, port: number) =>
     (listening.get(namespace) ?? []).some((l) => l.port === port && l.host !== LOOPBACK);
   const reachableLocally = (namespace: string, port: number) =>
@@ -120,6 +126,12 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
         }
       }
       for (const tracer of listener.tracers) {
+        if (tracer['@type'] === 'type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig') {
+          if (tracer.service_name !== envoy.nodeCluster) {
+            problems.push(`${where}: tracing service_name must be node.cluster "${envoy.nodeCluster}"`);
+          }
+          continue;
+        }
         if (
           tracer.collector_endpoint_version !== 'HTTP_JSON' &&
           tracer.collector_endpoint_version !== 'HTTP_PROTO'
@@ -144,12 +156,14 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
           }
           continue;
         }
-        const target = project.services.get(endpoint.address);
+        const target = byName(endpoint.address);
         if (!target || target.sharesNetworkOf !== null) {
-          problems.push(`${where}: "${endpoint.address}" is not a compose service with its own network`);
-        } else if (!reachableFromOthers(endpoint.address, endpoint.port)) {
           problems.push(
-            `${where}: nothing in ${endpoint.address} listens on port ${endpoint.port} for other hosts`,
+            `${where}: "${endpoint.address}" is not a compose service (or alias) with its own network`,
+          );
+        } else if (!reachableFromOthers(target.name, endpoint.port)) {
+          problems.push(
+            `${where}: nothing in ${target.name} listens on port ${endpoint.port} for other hosts`,
           );
         }
       }

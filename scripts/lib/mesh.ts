@@ -4,7 +4,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { composeFiles, loadCompose, REPO_ROOT, type ComposeProject, type ComposeService } from './compose.ts';
+import {
+  composeFiles,
+  loadCompose,
+  REPO_ROOT,
+  type Backend,
+  type ComposeProject,
+  type ComposeService,
+} from './compose.ts';
 import { localCommand, localHealthcheck, type LocalCommand } from './local-images.ts';
 import {
   createNetwork,
@@ -44,7 +51,7 @@ function containerArgv(host: Host, argv: string[]): string[] {
   ];
 }
 
-export type Backend = 'zipkin' | 'jaeger';
+export type { Backend };
 
 export interface MeshOptions {
   backend: Backend;
@@ -124,7 +131,10 @@ export class Mesh {
     }
     mkdirSync(LOG_DIR, { recursive: true });
     this.writeState('starting');
-    createNetwork(this.hosts, this.gateway, new Map());
+    const aliases = new Map(
+      [...this.project.services.values()].map((service) => [service.name, service.aliases]),
+    );
+    createNetwork(this.hosts, this.gateway, aliases);
     try {
       await this.publishPorts();
       await this.startInOrder();

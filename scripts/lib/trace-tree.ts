@@ -75,6 +75,31 @@ function isSpanKind(value: string | undefined): value is SpanKind {
   return (SPAN_KINDS as readonly string[]).includes(value ?? '');
 }
 
+export interface SpanDifference {
+  service: string;
+  name: string;
+  kind: SpanKind;
+  becomes: { name?: string; kind?: SpanKind };
+}
+
+/** The `otel` tree as Envoy's OpenTelemetry tracer makes it: the Zipkin tree with otel_tracer_differences applied. */
+export function loadOtelTracerTree(file = EXPECTED_TRACES_FILE): TreeNode {
+  const data = parse(readFileSync(file, 'utf8')) as { otel_tracer_differences?: SpanDifference[] };
+  const differences = data.otel_tracer_differences ?? [];
+  const apply = (node: TreeNode): TreeNode => {
+    const change = differences.find(
+      (d) => d.service === node.service && d.name.toLowerCase() === node.name && d.kind === node.kind,
+    );
+    return {
+      service: node.service,
+      name: (change?.becomes.name ?? node.name).toLowerCase(),
+      kind: change?.becomes.kind ?? node.kind,
+      children: node.children.map(apply),
+    };
+  };
+  return apply(loadExpectedTraces(file).otel.tree);
+}
+
 export function loadExpectedTraces(file = EXPECTED_TRACES_FILE): Record<Mode, ExpectedTrace> {
   const data = parse(readFileSync(file, 'utf8')) as Record<string, { tree?: string; breaks_after?: string }>;
   const result = {} as Record<Mode, ExpectedTrace>;

@@ -59,7 +59,9 @@ export async function verifyTrace(options: VerifyOptions): Promise<VerifyResult>
   });
   const text = await response.text();
   const body: unknown = response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
-  const traceId = response.headers.get('x-b3-traceid') ?? '';
+  // front-envoy answers with x-b3-traceid (Zipkin tracer) or with traceparent (the OpenTelemetry-tracer variant).
+  const traceId =
+    response.headers.get('x-b3-traceid') ?? response.headers.get('traceparent')?.split('-')[1] ?? '';
   const requestId = response.headers.get('x-request-id');
   const reported = (body as { tracingMode?: unknown } | null)?.tracingMode;
   const mode: Mode = TRACING_MODES.find((m) => m === reported) ?? 'otel';
@@ -68,7 +70,8 @@ export async function verifyTrace(options: VerifyOptions): Promise<VerifyResult>
 
   if (response.status !== 200)
     problems.push(`the front proxy answered ${response.status}: ${text.slice(0, 300)}`);
-  if (!/^[0-9a-f]{32}$/.test(traceId)) problems.push(`x-b3-traceid "${traceId}" is not a 128-bit trace id`);
+  if (!/^[0-9a-f]{32}$/.test(traceId))
+    problems.push(`the trace id "${traceId}" (x-b3-traceid or traceparent) is not 128-bit`);
   if (!requestId) problems.push('the response has no x-request-id');
 
   const spans = problems.length ? [] : await waitForTrace(options, traceId, countSpans([expected.tree]));

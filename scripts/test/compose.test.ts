@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import {
+  BACKENDS,
   composeFiles,
   composeVariables,
   ComposeError,
@@ -44,14 +45,31 @@ describe('compose files', () => {
     assert.match(services.zipkin?.image ?? '', /^jaegertracing\/jaeger:2\.\d+\.\d+$/);
   });
 
-  for (const backend of ['zipkin', 'jaeger'] as const) {
+  for (const backend of BACKENDS) {
     it(`${backend}: compose, the Envoy configs and the services' environment agree`, () => {
       assert.deepEqual(checkConsistency(loadCompose(composeFiles(backend))), []);
     });
   }
 
   it('every image is pinned through .env', () => {
-    assert.deepEqual(checkImages(composeFiles('jaeger')), []);
+    assert.deepEqual(checkImages(composeFiles('otel-tracer')), []);
+  });
+
+  it('the otel-tracer files merged on top pass dclint', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'compose-'));
+    const file = path.join(dir, 'docker-compose.merged.yaml');
+    writeFileSync(file, stringify(loadComposeDocument(composeFiles('otel-tracer'))));
+    copyFileSync(path.join(REPO_ROOT, '.dclintrc.yaml'), path.join(dir, '.dclintrc.yaml'));
+    dclint([file]);
+  });
+
+  it('the otel-tracer override replaces each Envoy config mount, not adds a second one', () => {
+    const project = loadCompose(composeFiles('otel-tracer'));
+    for (const name of ['front-envoy', 'service1-envoy', 'service2-envoy', 'service3-envoy']) {
+      const mounts = project.services.get(name)?.mounts ?? [];
+      assert.equal(mounts.length, 1);
+      assert.match(mounts[0]?.source ?? '', /envoy-configs\/otel-tracer\//);
+    }
   });
 
   it('the Node version agrees across .env, the Dockerfile default and the node devDependency', () => {

@@ -7,6 +7,13 @@ export const TRACING_MODES = ['otel', 'forward', 'off'] as const;
 export type TracingMode = (typeof TRACING_MODES)[number];
 
 export const ROLES = ['http', 'grpc'] as const;
+
+export const TRACES_EXPORTERS = ['zipkin', 'otlp'] as const;
+
+/** The propagators `otel` mode may use, by their OTEL_PROPAGATORS names. */
+export const PROPAGATORS = ['tracecontext', 'baggage', 'b3multi'] as const;
+export type Propagator = (typeof PROPAGATORS)[number];
+export type TracesExporter = (typeof TRACES_EXPORTERS)[number];
 export type Role = (typeof ROLES)[number];
 
 export interface ListenAddress {
@@ -23,7 +30,12 @@ export interface ServiceConfig {
   listen: ListenAddress;
   nextHop: NextHop | null;
   tracingMode: TracingMode;
+  /** Where `otel` mode sends the app's spans: Zipkin v2 JSON (the default mesh) or OTLP/HTTP (the OTel-tracer variant). */
+  tracesExporter: TracesExporter;
+  /** Which trace headers `otel` mode reads and writes: exactly the formats the mesh's proxies speak. */
+  propagators: Propagator[];
   zipkinEndpoint: URL;
+  otlpEndpoint: URL;
   downstreamTimeoutMs: number;
   shutdownTimeoutMs: number;
   logLevel: string;
@@ -33,7 +45,10 @@ export interface ServiceConfig {
 export const ENVIRONMENT_DEFAULTS = {
   LISTEN: '127.0.0.1:8080',
   TRACING_MODE: 'otel',
+  TRACES_EXPORTER: 'zipkin',
+  PROPAGATORS: 'tracecontext,baggage,b3multi',
   ZIPKIN_ENDPOINT: 'http://zipkin:9411/api/v2/spans',
+  OTLP_ENDPOINT: 'http://jaeger:4318/v1/traces',
   DOWNSTREAM_TIMEOUT_MS: '2000',
   SHUTDOWN_TIMEOUT_MS: '10000',
   LOG_LEVEL: 'info',
@@ -97,9 +112,30 @@ const environmentSchema = z
     TRACING_MODE: z
       .enum(TRACING_MODES, { error: `must be one of: ${TRACING_MODES.join(', ')}` })
       .prefault(ENVIRONMENT_DEFAULTS.TRACING_MODE),
+    TRACES_EXPORTER: z
+      .enum(TRACES_EXPORTERS, { error: `must be one of: ${TRACES_EXPORTERS.join(', ')}` })
+      .prefault(ENVIRONMENT_DEFAULTS.TRACES_EXPORTER),
+    PROPAGATORS: z
+      .string()
+      .transform((value, ctx): Propagator[] => {
+        const names = value.split(',').map((name) => name.trim());
+        const unknown = names.filter((name) => !(PROPAGATORS as readonly string[]).includes(name));
+        if (unknown.length > 0 || names.length === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be a comma-separated list of: ${PROPAGATORS.join(', ')}`,
+          });
+          return z.NEVER;
+        }
+        return names as Propagator[];
+      })
+      .prefault(ENVIRONMENT_DEFAULTS.PROPAGATORS),
     ZIPKIN_ENDPOINT: z
       .url({ protocol: /^https?$/, error: 'must be an http:// URL such as http://zipkin:9411/api/v2/spans' })
       .prefault(ENVIRONMENT_DEFAULTS.ZIPKIN_ENDPOINT),
+    OTLP_ENDPOINT: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// URL such as http://jaeger:4318/v1/traces' })
+      .prefault(ENVIRONMENT_DEFAULTS.OTLP_ENDPOINT),
     DOWNSTREAM_TIMEOUT_MS: milliseconds(60_000).prefault(ENVIRONMENT_DEFAULTS.DOWNSTREAM_TIMEOUT_MS),
     SHUTDOWN_TIMEOUT_MS: milliseconds(120_000).prefault(ENVIRONMENT_DEFAULTS.SHUTDOWN_TIMEOUT_MS),
     LOG_LEVEL: z
@@ -144,7 +180,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     listen: e.LISTEN,
     nextHop: e.NEXT_HOP ?? null,
     tracingMode: e.TRACING_MODE,
+    tracesExporter: e.TRACES_EXPORTER,
+    propagators: e.PROPAGATORS,
     zipkinEndpoint: new URL(e.ZIPKIN_ENDPOINT),
+    otlpEndpoint: new URL(e.OTLP_ENDPOINT),
     downstreamTimeoutMs: e.DOWNSTREAM_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const server = await startService(config, log);
-  log.info({ tracingMode: tracing.mode, zipkin: config.zipkinEndpoint.href }, 'ready');
+  const exportsTo = config.tracesExporter === 'otlp' ? config.otlpEndpoint.href : config.zipkinEndpoint.href;
+  log.info({ tracingMode: tracing.mode, exportsTo }, 'ready');
 
   exitGracefullyOnSignals(
     [

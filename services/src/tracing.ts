@@ -4,6 +4,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, ParentBasedSampler, AlwaysOnSampler } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
@@ -11,7 +12,8 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import type { ServiceConfig } from './config.js';
+import type { Propagator, ServiceConfig } from './config.js';
+import type { TextMapPropagator } from '@opentelemetry/api';
 import type { Tracing } from './tracing-handle.js';
 
 /**
@@ -25,28 +27,36 @@ export const SPAN_BATCHING = {
   exportTimeoutMillis: 10_000,
 } as const;
 
+/**
+ * The SDK must speak exactly the trace formats the mesh's proxies speak. With Envoy's Zipkin tracer that is B3
+ * MULTI-HEADER (the SDK's default is the single `b3` header, which Envoy reads but never writes back) plus W3C; the
+ * default order lets B3, the mesh's own format, win on extraction. With Envoy's OpenTelemetry tracer it is W3C only:
+ * Envoy rewrites traceparent but passes x-b3-* through untouched, so an SDK that still reads B3 would parent its
+ * span on the calling app's span and skip the sidecar. Mixed formats turn one request into several traces.
+ */
+function propagatorFor(name: Propagator): TextMapPropagator {
+  switch (name) {
+    case 'tracecontext':
+      return new W3CTraceContextPropagator();
+    case 'baggage':
+      return new W3CBaggagePropagator();
+    case 'b3multi':
+      return new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER });
+  }
+}
+
 export function startOpenTelemetry(config: ServiceConfig): Tracing {
+  const exporter =
+    config.tracesExporter === 'otlp'
+      ? new OTLPTraceExporter({ url: config.otlpEndpoint.href })
+      : new ZipkinExporter({ url: config.zipkinEndpoint.href });
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),
     autoDetectResources: false,
-    spanProcessors: [
-      new BatchSpanProcessor({
-        exporter: new ZipkinExporter({ url: config.zipkinEndpoint.href }),
-        ...SPAN_BATCHING,
-      }),
-    ],
+    spanProcessors: [new BatchSpanProcessor({ exporter, ...SPAN_BATCHING })],
     // Envoy decides whether a request is traced (x-b3-sampled); the app follows its parent's decision.
     sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-    // Extract: W3C first, then B3, so the mesh's B3 context wins when both are present.
-    // Inject: both. B3 must be MULTI_HEADER: Envoy's Zipkin tracer reads x-b3-* (the SDK's default is the single
-    // `b3` header). The mesh and the SDK must share a format, or one request becomes three traces.
-    textMapPropagator: new CompositePropagator({
-      propagators: [
-        new W3CTraceContextPropagator(),
-        new W3CBaggagePropagator(),
-        new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }),
-      ],
-    }),
+    textMapPropagator: new CompositePropagator({ propagators: config.propagators.map(propagatorFor) }),
     instrumentations: [
       // Health checks every few seconds would bury the real traces.
       new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.url === '/healthz' }),

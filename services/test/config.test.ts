@@ -23,6 +23,8 @@ describe('environment contract', () => {
     assert.equal(config.nextHop, null);
     assert.equal(config.zipkinEndpoint.href, 'http://zipkin:9411/api/v2/spans');
     assert.equal(config.downstreamTimeoutMs, 2000);
+    assert.equal(config.tracesExporter, 'zipkin');
+    assert.deepEqual(config.propagators, ['tracecontext', 'baggage', 'b3multi']);
   });
 
   it('reads an HTTP and a gRPC next hop, and treats an empty NEXT_HOP as none', () => {
@@ -73,6 +75,16 @@ describe('environment contract', () => {
       'DOWNSTREAM_TIMEOUT_MS="0" must be a whole',
     ],
     ['LOG_LEVEL', { ...valid, LOG_LEVEL: 'loud' }, 'LOG_LEVEL="loud" must be one of'],
+    [
+      'TRACES_EXPORTER',
+      { ...valid, TRACES_EXPORTER: 'jaeger' },
+      'TRACES_EXPORTER="jaeger" must be one of: zipkin, otlp',
+    ],
+    [
+      'PROPAGATORS',
+      { ...valid, PROPAGATORS: 'tracecontext,b3' },
+      'PROPAGATORS="tracecontext,b3" must be a comma-separated list of: tracecontext, baggage, b3multi',
+    ],
   ];
   for (const [variable, env, expected] of rejected) {
     it(`rejects a bad ${variable}: ${JSON.stringify(env[variable] ?? '(unset)')}`, () => {

@@ -24,8 +24,8 @@ export function meshFor(backend: Backend, mode: Mode): MeshUnderTest {
     await mesh.up();
     handle.mesh = mesh;
     handle.front = mesh.publishedUrl('front-envoy', 8000);
-    handle.backendUrl = mesh.publishedUrl('zipkin', backend === 'jaeger' ? 16686 : 9411);
-    handle.backend = traceBackend(backend, handle.backendUrl);
+    handle.backendUrl = mesh.publishedUrl('zipkin', backend === 'zipkin' ? 9411 : 16686);
+    handle.backend = traceBackend(backend === 'zipkin' ? 'zipkin' : 'jaeger', handle.backendUrl);
   });
   after(async () => {
     await handle.mesh.down();

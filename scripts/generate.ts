@@ -1,0 +1,16 @@
+// `make generate`: writes the generated files (the OpenTelemetry-tracer variant of every Envoy config).
+// A test checks that what is committed equals what this writes.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from './lib/compose.ts';
+import { generateVariant, variantSources, VARIANT_DIR } from './lib/otel-tracer-variant.ts';
+
+async function main(): Promise<void> {
+  mkdirSync(VARIANT_DIR, { recursive: true });
+  for (const { source, target } of variantSources()) {
+    writeFileSync(target, await generateVariant(source));
+    console.log(`generate: ${path.relative(REPO_ROOT, target)} <- ${source}`);
+  }
+}
+
+void main();

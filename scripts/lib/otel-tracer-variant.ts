@@ -1,0 +1,115 @@
+// The Envoy OpenTelemetry-tracer variant of every Envoy config, generated from the Zipkin one so the two never
+// drift apart. Only three things change, everything else (listeners, routes, decorators, faults) stays as it is:
+//   1. every tracer: envoy.tracers.zipkin -> envoy.tracers.opentelemetry (W3C traceparent), OTLP/HTTP to Jaeger,
+//      service_name = node.cluster (what Zipkin took from node.cluster by itself);
+//   2. the `zipkin` cluster -> an `otlp` cluster at jaeger:4318;
+//   3. front-envoy answers with the request's `traceparent` where it answered with `x-b3-traceid`.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { format } from 'prettier';
+import { isMap, isScalar, parseDocument, visit, type Document, type YAMLMap } from 'yaml';
+import { REPO_ROOT } from './compose.ts';
+
+export const OTLP_ENDPOINT = { host: 'jaeger', port: 4318, path: '/v1/traces' } as const;
+export const VARIANT_DIR = path.join(REPO_ROOT, 'envoy-configs', 'otel-tracer');
+
+/** The Zipkin configs and the variant file generated from each. */
+export function variantSources(): { source: string; target: string }[] {
+  return [
+    'front-envoy/front-envoy.yaml',
+    'envoy-configs/service1-envoy.yaml',
+    'envoy-configs/service2-envoy.yaml',
+    'envoy-configs/service3-envoy.yaml',
+  ].map((source) => ({ source, target: path.join(VARIANT_DIR, path.basename(source)) }));
+}
+
+const get = (map: YAMLMap, key: string): unknown => map.get(key, true);
+const scalarValue = (node: unknown): unknown => (isScalar(node) ? node.value : undefined);
+
+function rewrite(document: Document, source: string): void {
+  const nodeCluster = String(document.getIn(['node', 'cluster']));
+  let tracers = 0;
+  visit(document, {
+    Map(_, map) {
+      // 1. the tracer provider
+      if (scalarValue(get(map, 'name')) === 'envoy.tracers.zipkin' && isMap(get(map, 'typed_config'))) {
+        map.set('name', 'envoy.tracers.opentelemetry');
+        map.set(
+          'typed_config',
+          document.createNode({
+            '@type': 'type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig',
+            http_service: {
+              http_uri: {
+                uri: `http://${OTLP_ENDPOINT.host}:${OTLP_ENDPOINT.port}${OTLP_ENDPOINT.path}`,
+                cluster: 'otlp',
+                timeout: '5s',
+              },
+            },
+            service_name: nodeCluster,
+          }),
+        );
+        tracers += 1;
+        return visit.SKIP;
+      }
+      // 2. the collector cluster
+      if (scalarValue(get(map, 'name')) === 'zipkin' && isMap(get(map, 'load_assignment'))) {
+        return document.createNode({
+          name: 'otlp',
+          type: 'STRICT_DNS',
+          load_assignment: {
+            cluster_name: 'otlp',
+            endpoints: [
+              {
+                lb_endpoints: [
+                  {
+                    endpoint: {
+                      address: {
+                        socket_address: { address: OTLP_ENDPOINT.host, port_value: OTLP_ENDPOINT.port },
+                      },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        });
+      }
+      // 3. the trace id in front-envoy's response
+      if (
+        scalarValue(get(map, 'key')) === 'x-b3-traceid' &&
+        scalarValue(get(map, 'value')) === '%REQ(x-b3-traceid)%'
+      ) {
+        map.set('key', 'traceparent');
+        map.set('value', '%REQ(traceparent)%');
+      }
+      return undefined;
+    },
+  });
+  if (tracers === 0) throw new Error(`${source}: no Zipkin tracer to replace`);
+}
+
+/** The variant file's text for one Zipkin config, formatted as the repo formats YAML. */
+export async function generateVariant(source: string): Promise<string> {
+  const document = parseDocument(readFileSync(path.join(REPO_ROOT, source), 'utf8'));
+  rewrite(document, source);
+  const header = [
+    `GENERATED from ../../${source} by \`make generate\` (scripts/lib/otel-tracer-variant.ts): do not edit.`,
+    "The same config with Envoy's OpenTelemetry tracer (W3C traceparent, OTLP/HTTP to Jaeger) in place of its",
+    'Zipkin tracer. Used by docker-compose.otel-tracer.yaml.',
+  ].join('\n');
+  // yaml writes each comment line as "#" + the line: the leading space is ours to give.
+  const spaced = (text: string) =>
+    text
+      .split('\n')
+      .map((line) => (line && !line.startsWith(' ') ? ` ${line}` : line))
+      .join('\n');
+  document.commentBefore = `${spaced(header)}\n\n${document.commentBefore ?? ''}`.trimEnd();
+  return format(document.toString({ lineWidth: 0 }), { parser: 'yaml', ...prettierOptions() });
+}
+
+function prettierOptions(): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(REPO_ROOT, '.prettierrc.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+}

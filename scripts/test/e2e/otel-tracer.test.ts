@@ -1,0 +1,38 @@
+// The variant with Envoy's OpenTelemetry tracer: W3C between the proxies, OTLP to Jaeger, and the same tree.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { countSpans, loadOtelTracerTree, renderTree, sameShape } from '../../lib/trace-tree.ts';
+import { formatReport, verifyTrace } from '../../lib/verifier.ts';
+import { meshFor } from './support.ts';
+
+describe("Envoy's OpenTelemetry tracer, otel mode, Jaeger", () => {
+  const under = meshFor('otel-tracer', 'otel');
+
+  it('holds the expected tree (the Zipkin one with the recorded differences), read from Jaeger', async () => {
+    const expected = loadOtelTracerTree();
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    assert.ok(
+      sameShape([expected], result.actual.roots),
+      `${formatReport(result)}\nexpected:\n${renderTree([expected])}`,
+    );
+    assert.equal(result.spans.length, countSpans([expected]));
+    assert.equal(result.actual.orphans.length, 0);
+  });
+
+  it('speaks W3C only on the wire: traceparent in the answer and at every hop, no B3', async () => {
+    const response = await fetch(`${under.front}/trace/1`, { headers: { accept: 'application/json' } });
+    assert.match(response.headers.get('traceparent') ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    assert.equal(response.headers.get('x-b3-traceid'), null);
+    const body = (await response.json()) as {
+      receivedTraceHeaders: Record<string, string>;
+      downstream: { receivedTraceHeaders: Record<string, string> };
+    };
+    for (const received of [body.receivedTraceHeaders, body.downstream.receivedTraceHeaders]) {
+      assert.ok(received.traceparent, 'traceparent arrives');
+      assert.deepEqual(
+        Object.keys(received).filter((name) => name.startsWith('x-b3-') || name === 'b3'),
+        [],
+      );
+    }
+  });
+});
