@@ -25,6 +25,8 @@ describe('environment contract', () => {
     assert.equal(config.downstreamTimeoutMs, 2000);
     assert.equal(config.tracesExporter, 'zipkin');
     assert.deepEqual(config.propagators, ['tracecontext', 'baggage', 'b3multi']);
+    assert.equal(config.tracesExporter, 'zipkin');
+    assert.deepEqual(config.propagators, ['tracecontext', 'baggage', 'b3multi']);
   });
 
   it('reads an HTTP and a gRPC next hop, and treats an empty NEXT_HOP as none', () => {
@@ -75,6 +77,16 @@ describe('environment contract', () => {
       'DOWNSTREAM_TIMEOUT_MS="0" must be a whole',
     ],
     ['LOG_LEVEL', { ...valid, LOG_LEVEL: 'loud' }, 'LOG_LEVEL="loud" must be one of'],
+    [
+      'TRACES_EXPORTER',
+      { ...valid, TRACES_EXPORTER: 'jaeger' },
+      'TRACES_EXPORTER="jaeger" must be one of: zipkin, otlp',
+    ],
+    [
+      'PROPAGATORS',
+      { ...valid, PROPAGATORS: 'tracecontext,b3' },
+      'PROPAGATORS="tracecontext,b3" must be a comma-separated list of: tracecontext, baggage, b3multi',
+    ],
     [
       'TRACES_EXPORTER',
       { ...valid, TRACES_EXPORTER: 'jaeger' },
