@@ -20,26 +20,23 @@ export async function startChain(mode: TracingMode, extraEnv: Record<string, str
   const zipkin = await sink.start();
   const ports = { service1: await freePort(), service2: await freePort(), service3: await freePort() };
   const common = { TRACING_MODE: mode, ZIPKIN_ENDPOINT: zipkin, DOWNSTREAM_TIMEOUT_MS: '1500', ...extraEnv };
-  const service3 = await new ServiceProcess({
-    ...common,
-    SERVICE_NAME: 'service3',
-    ROLE: 'grpc',
-    LISTEN: `127.0.0.1:${ports.service3}`,
-  }).start();
-  const service2 = await new ServiceProcess({
-    ...common,
-    SERVICE_NAME: 'service2',
-    ROLE: 'http',
-    LISTEN: `127.0.0.1:${ports.service2}`,
-    NEXT_HOP: `grpc://127.0.0.1:${ports.service3}`,
-  }).start();
-  const service1 = await new ServiceProcess({
-    ...common,
-    SERVICE_NAME: 'service1',
-    ROLE: 'http',
-    LISTEN: `127.0.0.1:${ports.service1}`,
-    NEXT_HOP: `http://127.0.0.1:${ports.service2}/trace/2`,
-  }).start();
+  const app = (name: string, role: 'http' | 'grpc', port: number, nextHop: string) =>
+    new ServiceProcess({
+      ...common,
+      SERVICE_NAME: name,
+      ROLE: role,
+      LISTEN: `127.0.0.1:${port}`,
+      NEXT_HOP: nextHop,
+    }).start();
+  // Leaf first, so each app's next hop is listening when the app starts.
+  const service3 = await app('service3', 'grpc', ports.service3, '');
+  const service2 = await app('service2', 'http', ports.service2, `grpc://127.0.0.1:${ports.service3}`);
+  const service1 = await app(
+    'service1',
+    'http',
+    ports.service1,
+    `http://127.0.0.1:${ports.service2}/trace/2`,
+  );
   return {
     sink,
     service1,
