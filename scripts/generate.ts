@@ -1,9 +1,11 @@
-// `make generate`: writes the generated files (the OpenTelemetry-tracer variant of every Envoy config).
+// `make generate`: writes the generated files: the OpenTelemetry-tracer variant of every Envoy config, and the
+// hostile trace-header corpus.
 // A test checks that what is committed equals what this writes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './lib/compose.ts';
 import { generateVariant, variantSources, VARIANT_DIR } from './lib/otel-tracer-variant.ts';
+import { CORPUS_FILE, generateCorpus } from './lib/hostile-corpus.ts';
 
 async function main(): Promise<void> {
   mkdirSync(VARIANT_DIR, { recursive: true });
@@ -11,6 +13,9 @@ async function main(): Promise<void> {
     writeFileSync(target, await generateVariant(source));
     console.log(`generate: ${path.relative(REPO_ROOT, target)} <- ${source}`);
   }
+  const corpus = generateCorpus();
+  writeFileSync(CORPUS_FILE, `${JSON.stringify(corpus, null, 1)}\n`);
+  console.log(`generate: ${path.relative(REPO_ROOT, CORPUS_FILE)} (${corpus.length} cases)`);
 }
 
 void main();

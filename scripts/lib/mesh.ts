@@ -175,6 +175,23 @@ export class Mesh {
     await this.waitHealthy(running);
   }
 
+  /** Runs the service's compose healthcheck once, now. */
+  async isHealthy(serviceName: string): Promise<boolean> {
+    const running = this.running.get(serviceName);
+    if (!running) throw new MeshError(`no compose service "${serviceName}"`);
+    const check = localHealthcheck(running.service);
+    return check ? this.runCheck(running, check, 5000) : running.state === 'healthy';
+  }
+
+  /** Runs a command in a service's network namespace, as a process in that container would (for exposure tests). */
+  execIn(serviceName: string, argv: string[]): { code: number | null; stdout: string; stderr: string } {
+    const result = spawnSync('ip', containerArgv(this.host(serviceName), argv), {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
   pid(serviceName: string): number | null {
     return this.running.get(serviceName)?.child?.pid ?? null;
   }

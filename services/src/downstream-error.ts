@@ -14,7 +14,7 @@ export interface DownstreamErrorBody {
 
 export class DownstreamError extends Error {
   constructor(
-    readonly httpStatus: 502 | 504,
+    readonly httpStatus: 502 | 503 | 504,
     readonly body: DownstreamErrorBody,
   ) {
     super(body.error);

@@ -36,8 +36,9 @@ export async function callHttpHop(
   }
 
   if (!response.ok) {
-    // A 504 deeper down stays a 504 (it was a timeout); anything else from downstream is a bad gateway here.
-    const status = response.status === 504 ? 504 : 502;
+    // A 503 (a hop is unavailable, e.g. its app is down) and a 504 (a timeout) deeper down keep their meaning all
+    // the way to the caller; any other failure of the next hop is a bad gateway from here.
+    const status = response.status === 503 || response.status === 504 ? response.status : 502;
     throw new DownstreamError(status, {
       error: `next hop answered ${response.status}`,
       failedHop: innermostFailedHop(body) ?? hop,

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { buildActualTrace, countSpans, loadExpectedTraces } from '../../lib/trace-tree.ts';
 import { formatReport, verifyTrace } from '../../lib/verifier.ts';
-import { meshFor, waitForCount, waitForSpan } from './support.ts';
+import { afterEnvoyFlush, meshFor, waitForCount, waitForSpan } from './support.ts';
 
 const FULL_TRACE = countSpans([loadExpectedTraces().otel.tree]);
 
@@ -42,9 +42,10 @@ describe('tracing controls (Zipkin, otel mode)', () => {
       const client = await get({ 'x-client-trace-id': 'my-debug-session-42' });
       assert.equal(traceReason(client.headers.get('x-request-id')), 'b'); // b = client
       const clientTraceId = client.headers.get('x-b3-traceid') ?? '';
-      // Every Envoy flushes its spans in order, so once this later trace is complete, any span of the two earlier
-      // requests would be in the backend too: the flush window has passed without guessing a sleep.
+      // Once this later trace is complete and one Envoy flush interval has passed, every span of the two earlier
+      // requests, had there been any, would be in the backend: the flush window is Envoy's, not a guess.
       await waitForCount(under.backend, clientTraceId, FULL_TRACE);
+      await afterEnvoyFlush();
       assert.deepEqual(await under.backend.traceIdsSince(since), [clientTraceId]);
     } finally {
       await setSampling(''); // an empty value removes the override: back to the config's 100 %

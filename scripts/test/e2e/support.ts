@@ -6,6 +6,17 @@ import { traceBackend, type TraceBackend } from '../../lib/trace-backend.ts';
 
 export const PORT_OFFSET = 20_000;
 
+/**
+ * Envoy keeps a Zipkin span buffer per worker thread and flushes each one after 5 spans or every 5 s
+ * (tracing.zipkin.min_flush_spans, tracing.zipkin.flush_interval_ms). A later trace arriving complete therefore
+ * does not prove an earlier span was flushed (it may sit in the other worker's buffer); one flush interval does.
+ */
+export const ENVOY_FLUSH_INTERVAL_MS = 5000;
+
+export function afterEnvoyFlush(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ENVOY_FLUSH_INTERVAL_MS + 500));
+}
+
 export interface MeshUnderTest {
   mesh: Mesh;
   /** http://127.0.0.1:28000 */

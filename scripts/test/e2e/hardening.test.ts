@@ -1,0 +1,175 @@
+// The edge and the mesh under hostile input and from the wrong place: a generated corpus of malformed trace
+// headers through the front proxy, and what each namespace can and cannot reach.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../../lib/compose.ts';
+import { CORPUS_FILE, generateCorpus, type HostileCase } from '../../lib/hostile-corpus.ts';
+import { rawGet, type RawResponse } from '../../lib/raw-http.ts';
+import { buildActualTrace, loadExpectedTraces, renderTree, sameShape } from '../../lib/trace-tree.ts';
+import { afterEnvoyFlush, meshFor, PORT_OFFSET, waitForCount } from './support.ts';
+
+const corpus = JSON.parse(readFileSync(CORPUS_FILE, 'utf8')) as HostileCase[];
+const APPS = ['service1', 'service2', 'service3'];
+const VALID_ID = /^([0-9a-f]{16}|[0-9a-f]{32})$/;
+const ENVOYS = ['front-envoy', 'service1-envoy', 'service2-envoy', 'service3-envoy'];
+
+describe('the hostile trace-header corpus', () => {
+  it('is committed, current (make generate) and has at least 200 cases', () => {
+    assert.deepEqual(corpus, generateCorpus());
+    assert.ok(corpus.length >= 200, `${corpus.length} cases`);
+  });
+});
+
+describe('hostile trace headers through the front proxy (otel mode)', () => {
+  const under = meshFor('zipkin', 'otel');
+  const answers: { name: string; response: RawResponse }[] = [];
+
+  it('answers every case: no 5xx, no hang; Envoy may refuse over-size headers with a 4xx', async () => {
+    for (const hostile of corpus) {
+      answers.push({
+        name: hostile.name,
+        response: await rawGet(8000 + PORT_OFFSET, '/trace/1', hostile.headers),
+      });
+    }
+    const serverErrors = answers.filter((a) => a.response.status >= 500);
+    assert.deepEqual(
+      serverErrors.map((a) => `${a.name}: ${a.response.status} ${a.response.body.slice(0, 120)}`),
+      [],
+    );
+    const refused = answers.filter((a) => a.response.status >= 400);
+    // Counted separately, and each must be Envoy's own answer (never one of our apps').
+    for (const a of refused)
+      assert.equal(a.response.headers.server, 'envoy', `${a.name} refused by ${a.response.headers.server}`);
+    const served = answers.filter((a) => a.response.status === 200).length;
+    console.log(
+      `hostile corpus: ${corpus.length} cases, ${served} served (200), ${refused.length} refused by Envoy (4xx)`,
+    );
+    assert.equal(served + refused.length, corpus.length);
+  });
+
+  it('leaves every process running, healthy and free of error logs', async () => {
+    for (const service of [...APPS, ...ENVOYS, 'zipkin']) {
+      assert.ok(under.mesh.pid(service), `${service} still runs`);
+      assert.ok(await under.mesh.isHealthy(service), `${service} is healthy`);
+    }
+    for (const app of APPS) {
+      const log = readFileSync(path.join(REPO_ROOT, '.run', 'logs', `${app}.log`), 'utf8');
+      const errors = log.split('\n').filter((line) => /"level":(50|60)/.test(line));
+      assert.deepEqual(errors, [], `${app} logged errors`);
+    }
+  });
+
+  it('makes one well-formed trace for every request that has a trace of its own', async () => {
+    const expected = loadExpectedTraces().otel.tree;
+    // Several cases send the same caller context on purpose; every other trace id belongs to one request, whose
+    // trace must be exactly the expected tree. Only front-envoy's root span may point outside it (to the caller's
+    // span, when the caller's context was usable: Envoy even accepts, and rewrites, some malformed ids).
+    const requestsById = new Map<string, string[]>();
+    for (const { name, response } of answers) {
+      const id = response.headers['x-b3-traceid'];
+      // Envoy leaves some malformed B3 contexts as they came and does not trace the request (its answer then
+      // echoes the caller's value): counted below, not followed.
+      if (response.status === 200 && id && VALID_ID.test(id)) {
+        requestsById.set(id.slice(-16), [...(requestsById.get(id.slice(-16)) ?? []), name]);
+      }
+    }
+    const own = answers.filter(
+      ({ response }) => requestsById.get(response.headers['x-b3-traceid']?.slice(-16) ?? '')?.length === 1,
+    );
+    const last = own.at(-1);
+    assert.ok(last);
+    await waitForCount(under.backend, last.response.headers['x-b3-traceid'] ?? '', 19);
+    await afterEnvoyFlush(); // the other worker threads' span buffers too
+    let newTraces = 0;
+    for (const { name, response } of own) {
+      const traceId = response.headers['x-b3-traceid'] ?? '';
+      const spans = await under.backend.trace(traceId);
+      if (spans.length === 0) continue; // the caller's context said "not sampled": rightly no spans
+      const trace = buildActualTrace(spans);
+      assert.ok(sameShape([expected], trace.roots), `${name}: trace ${traceId}:\n${renderTree(trace.roots)}`);
+      const outside = trace.orphans.filter((span) => span.localEndpoint?.serviceName !== 'front-envoy');
+      assert.deepEqual(outside, [], `${name}: only front-envoy's root span may point outside the trace`);
+      if (trace.orphans.length === 0) {
+        newTraces += 1;
+        assert.match(traceId, /^[0-9a-f]{32}$/, `${name}: a new trace gets a 128-bit id`);
+      }
+    }
+    const untraced = answers.filter(
+      ({ response }) => response.status === 200 && !VALID_ID.test(response.headers['x-b3-traceid'] ?? ''),
+    ).length;
+    console.log(
+      `hostile corpus: ${own.length} requests with a trace of their own, all well-formed (${newTraces} new); ${untraced} not traced by Envoy`,
+    );
+    assert.ok(newTraces > 0 && own.length > 0);
+  });
+});
+
+describe('exposure: admin ports, egress listeners and apps are not reachable from other namespaces', () => {
+  const under = meshFor('zipkin', 'otel');
+
+  /** A TCP connect from `from`'s namespace; true when it connected and got an HTTP answer. */
+  const answers = (from: string, url: string) =>
+    under.mesh.execIn(from, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', url])
+      .stdout !== '000';
+
+  it("from front-envoy's namespace: no app port, egress listener or admin API of another service answers", () => {
+    for (const [service, ip] of [
+      ['service1', '172.31.81.129'],
+      ['service2', '172.31.81.130'],
+      ['service3', '172.31.81.131'],
+    ] as const) {
+      assert.equal(under.mesh.host(service).ip, ip);
+      for (const port of [8080, 9000, 9901])
+        assert.equal(answers('front-envoy', `http://${ip}:${port}/`), false, `${service}:${port}`);
+    }
+  });
+
+  it("from a service's namespace: front-envoy's admin API (direct and proxied) does not answer", () => {
+    assert.equal(answers('service1', 'http://front-envoy:19901/ready'), false);
+    assert.equal(
+      answers('service1', 'http://front-envoy:9901/ready'),
+      false,
+      'the admin_from_host listener refuses containers',
+    );
+    assert.equal(
+      answers('service1', 'http://front-envoy:8000/healthz'),
+      true,
+      'while the mesh entry answers',
+    );
+  });
+
+  it("front-envoy's admin API answers on the host's loopback", async () => {
+    const response = await fetch(`${under.mesh.publishedUrl('front-envoy', 9901)}/ready`);
+    assert.equal(response.status, 200);
+    assert.equal((await response.text()).trim(), 'LIVE');
+  });
+
+  it('ignores x-envoy-* control headers from outside callers', async () => {
+    // If honoured, a 1 ms upstream timeout would make this a 504.
+    const response = await fetch(`${under.front}/trace/1`, {
+      headers: { 'x-envoy-upstream-rq-timeout-ms': '1', 'x-envoy-max-retries': '5' },
+    });
+    assert.equal(response.status, 200);
+  });
+
+  it('runs every container image as a non-root user, and every process here as nobody', () => {
+    const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yaml'), 'utf8'), {
+      merge: true,
+    }) as {
+      services: Record<string, { image?: string; build?: unknown; user?: string }>;
+    };
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (service.image)
+        assert.ok(service.user && !/^(0|root)(:|$)/.test(service.user), `${name} sets a non-root user`);
+    }
+    assert.match(readFileSync(path.join(REPO_ROOT, 'services', 'Dockerfile'), 'utf8'), /^USER node$/m);
+    for (const service of [...APPS, ...ENVOYS, 'zipkin']) {
+      const pid = under.mesh.pid(service);
+      const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
+      assert.match(status, /^Uid:\s+65534\s/m, `${service} runs as nobody`);
+    }
+  });
+});
