@@ -156,12 +156,16 @@ export class Mesh {
   }
 
   /** Stops one service's process the way `docker compose kill` would (for failure tests). */
-  async kill(serviceName: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  async kill(serviceName: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     const running = this.running.get(serviceName);
     if (!running?.child) throw new MeshError(`${serviceName} is not running`);
-    const exited = new Promise((resolve) => running.child?.once('exit', resolve));
+    const exited = new Promise<number | null>((resolve) =>
+      running.child?.once('exit', (code) => {
+        resolve(code);
+      }),
+    );
     running.child.kill(signal);
-    await exited;
+    return exited;
   }
 
   /** Starts a stopped service again and waits until it is healthy. */

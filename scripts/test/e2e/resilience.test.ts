@@ -1,0 +1,149 @@
+// Tracing never breaks the request path, and telemetry is flushed: services die and come back, apps shut down
+// with requests in flight. On the real mesh (Zipkin, otel mode).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { countSpans, loadExpectedTraces } from '../../lib/trace-tree.ts';
+import type { ZipkinSpan } from '../../lib/trace-tree.ts';
+import { meshFor, waitForCount, waitForSpan, type MeshUnderTest } from './support.ts';
+
+const FULL_TRACE = countSpans([loadExpectedTraces().otel.tree]);
+
+async function timedGet(under: MeshUnderTest, headers: Record<string, string> = {}) {
+  const startedAt = Date.now();
+  const response = await fetch(`${under.front}/trace/1`, {
+    headers: { accept: 'application/json', ...headers },
+  });
+  const body = (await response.json()) as Record<string, unknown>;
+  return {
+    status: response.status,
+    ms: Date.now() - startedAt,
+    traceId: response.headers.get('x-b3-traceid') ?? '',
+    body,
+  };
+}
+
+/** Polls the front proxy until it answers 200; returns how long that took. */
+async function msUntilServing(under: MeshUnderTest, timeoutMs = 10_000): Promise<number> {
+  const startedAt = Date.now();
+  while ((await timedGet(under)).status !== 200) {
+    if (Date.now() - startedAt > timeoutMs) throw new Error(`not serving after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return Date.now() - startedAt;
+}
+
+const spanOf = (spans: ZipkinSpan[], service: string, kind: string) =>
+  spans.find((s) => s.localEndpoint?.serviceName === service && s.kind === kind)?.tags ?? {};
+
+describe('a service dies', () => {
+  const under = meshFor('zipkin', 'otel');
+
+  it("service2's app: the front answers 503 at once, the span of service2's sidecar shows why, restart serves again", async () => {
+    await under.mesh.kill('service2');
+    const failed = await timedGet(under);
+    assert.equal(failed.status, 503);
+    assert.ok(failed.ms < 1000, `answered after ${failed.ms} ms`);
+    const spans = await waitForSpan(
+      under.backend,
+      failed.traceId,
+      (s) => s.localEndpoint?.serviceName === 'service2-envoy',
+    );
+    const ingress = spanOf(spans, 'service2-envoy', 'SERVER');
+    assert.equal(ingress.error, 'true');
+    assert.equal(ingress['http.status_code'], '503');
+    assert.equal(ingress.response_flags, 'UF', 'UF: upstream connection failure');
+    await under.mesh.restart('service2');
+    assert.ok((await msUntilServing(under)) < 5000);
+  });
+
+  it("service2's sidecar: the front answers 503 at once, service1's egress span shows why, restart serves again", async () => {
+    await under.mesh.kill('service2-envoy');
+    const failed = await timedGet(under);
+    assert.equal(failed.status, 503);
+    assert.ok(failed.ms < 1000, `answered after ${failed.ms} ms`);
+    const spans = await waitForSpan(
+      under.backend,
+      failed.traceId,
+      (s) => s.localEndpoint?.serviceName === 'service1-envoy' && s.kind === 'CLIENT',
+    );
+    const egress = spanOf(spans, 'service1-envoy', 'CLIENT');
+    assert.equal(egress.error, 'true');
+    assert.equal(egress.response_flags, 'UF');
+    await under.mesh.restart('service2-envoy');
+    assert.ok((await msUntilServing(under)) < 5000);
+  });
+
+  it("service3's app: service2 answers 502 with the gRPC status in its span and its log", async () => {
+    await under.mesh.kill('service3');
+    const failed = await timedGet(under);
+    assert.equal(failed.status, 502);
+    // service1 passes service2's answer on under `cause`; `failedHop` names service2's gRPC call.
+    const body = failed.body as { failedHop?: string; cause?: { grpcStatus?: string } };
+    assert.equal(body.cause?.grpcStatus, 'UNAVAILABLE');
+    assert.match(
+      body.failedHop ?? '',
+      /^service2 -> grpc:\/\/127\.0\.0\.1:9000 alerts\.v1\.Alerts\/ListMessages$/,
+    );
+    const spans = await waitForSpan(
+      under.backend,
+      failed.traceId,
+      (s) => s.localEndpoint?.serviceName === 'service2' && s.kind === 'SERVER',
+    );
+    assert.equal(spanOf(spans, 'service2', 'SERVER')['rpc.grpc.status_text'], 'UNAVAILABLE');
+    assert.match(spanOf(spans, 'service2', 'CLIENT')['rpc.grpc.status_code'] ?? '', /^14$/);
+    const { stdout } = under.mesh.execIn('service2', ['tail', '-n', '50', '.run/logs/service2.log']);
+    assert.match(stdout, /"grpcStatus":"UNAVAILABLE"/);
+    await under.mesh.restart('service3');
+    assert.ok((await msUntilServing(under)) < 5000);
+  });
+});
+
+describe('an app gets SIGTERM with requests in flight', () => {
+  const under = meshFor('zipkin', 'otel');
+
+  /** The number of delays a sidecar's fault filter injected so far (its admin API, inside its own namespace). */
+  const delaysInjected = (sidecarOf: string) => {
+    const { stdout } = under.mesh.execIn(sidecarOf, [
+      'curl',
+      '-s',
+      'http://127.0.0.1:9901/stats?filter=fault.delays_injected',
+    ]);
+    return Number(/: (\d+)/.exec(stdout)?.[1] ?? 0);
+  };
+
+  /** Holds N requests inside `app` (by a 500 ms fault delay at the next sidecar), then sends `app` SIGTERM. */
+  async function sigtermWithRequestsInFlight(app: string, holdAt: string, fault: string) {
+    const before = delaysInjected(holdAt);
+    const inFlight = Array.from({ length: 4 }, () => timedGet(under, { 'x-mesh-fault': fault }));
+    while (delaysInjected(holdAt) < before + 4) await new Promise((resolve) => setTimeout(resolve, 20));
+    const exitCode = await under.mesh.kill(app, 'SIGTERM'); // resolves when the app has exited
+    return { exitCode, answers: await Promise.all(inFlight) };
+  }
+
+  for (const [app, holdAt, fault] of [
+    ['service1', 'service2', 'service2-delay'],
+    ['service2', 'service3', 'service3-delay'],
+  ] as const) {
+    it(`${app}: the requests in flight complete, it exits 0, and every span of every request arrives`, async () => {
+      const { exitCode, answers } = await sigtermWithRequestsInFlight(app, holdAt, fault);
+      assert.equal(exitCode, 0);
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [200, 200, 200, 200],
+      );
+      for (const answer of answers)
+        assert.equal((await waitForCount(under.backend, answer.traceId, FULL_TRACE)).length, FULL_TRACE);
+      await under.mesh.restart(app);
+    });
+  }
+
+  it('service3 (a leaf, its calls last microseconds): exits 0, and every request it answered has all its spans', async () => {
+    const answered = [await timedGet(under), await timedGet(under)];
+    assert.equal(await under.mesh.kill('service3', 'SIGTERM'), 0);
+    for (const answer of answered) {
+      assert.equal(answer.status, 200);
+      assert.equal((await waitForCount(under.backend, answer.traceId, FULL_TRACE)).length, FULL_TRACE);
+    }
+    await under.mesh.restart('service3');
+  });
+});
