@@ -6,7 +6,7 @@ NODE := node_modules/.bin/node
 TSX := $(NODE) --import tsx
 NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: help install tools build lint test-unit test-configs test-e2e test run start stop status logs verify screenshot generate clean
+.PHONY: help install tools build lint test-unit test-configs test-e2e test-reliability test run start stop status logs verify screenshot generate clean
 
 # BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); BACKEND=otel-tracer also swaps Envoy's
 # Zipkin tracer for its OpenTelemetry tracer (docker-compose.otel-tracer.yaml). TRACING_MODE=otel|forward|off.
@@ -41,7 +41,10 @@ test-configs: install ## every Envoy config through the real Envoy; compose lint
 test-e2e: build ## the whole mesh on the runner, with the real Envoy, Zipkin and Jaeger (needs root)
 	@$(NODE_TEST) scripts/test/e2e/*.test.ts
 
-test: test-unit test-configs test-e2e ## every test
+test-reliability: build ## the long scenarios: the trace backend down for 30 s under steady traffic (needs root)
+	@$(NODE_TEST) scripts/test/reliability/*.test.ts
+
+test: test-unit test-configs test-e2e ## every test but the long reliability scenarios (.ci/run runs those too)
 
 run: build ## the compose mesh without Docker, in the foreground (Ctrl-C stops it)
 	@$(MESH) run --backend $(BACKEND)
