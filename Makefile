@@ -6,7 +6,7 @@ NODE := node_modules/.bin/node
 TSX := $(NODE) --import tsx
 NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: help install tools build lint test-unit test-configs test-e2e test-reliability test run start stop status logs verify screenshot generate clean
+.PHONY: help install tools build lint test-unit test-configs test-e2e test-reliability test run start stop status logs verify screenshot generate bench clean
 
 # BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); BACKEND=otel-tracer also swaps Envoy's
 # Zipkin tracer for its OpenTelemetry tracer (docker-compose.otel-tracer.yaml). TRACING_MODE=otel|forward|off.
@@ -60,6 +60,9 @@ status: install ## what runs where
 
 logs: install ## the last lines of every service's log (.run/logs/)
 	@$(MESH) logs $(SERVICE)
+
+bench: build ## throughput, latency, CPU and span delivery: limit vs off vs forward vs otel (docs/benchmarks.md)
+	@$(TSX) scripts/bench.ts
 
 screenshot: build ## docs/zipkin-trace.png: the Zipkin UI on a fresh trace, in headless Chromium (apt-get install chromium)
 	@$(TSX) scripts/screenshot.ts

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the real Envoy, Zipkin and Jaeger into .tools/, at the versions pinned in .env.
+# Installs the real Envoy, Zipkin and Jaeger (and kustomize and kubernetes-validate for k8s/) into .tools/, at the
+# versions pinned in .env.
 # Idempotent: a tool already at the pinned version is left alone, so a second run takes seconds.
-# Usage: scripts/install-tools.sh [envoy|zipkin|jaeger ...]   (default: all three)
+# Usage: scripts/install-tools.sh [envoy|zipkin|jaeger|kustomize|kubernetes-validate ...]   (default: all)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,11 +60,34 @@ install_jaeger() {
   say "Jaeger $JAEGER_VERSION -> $bin"
 }
 
+install_kustomize() {
+  local bin="$tools/bin/kustomize"
+  if [[ -x "$bin" ]] && "$bin" version 2>/dev/null | grep -q "$KUSTOMIZE_VERSION"; then
+    return 0
+  fi
+  need go "install Go (kustomize comes from the Go module proxy)"
+  CGO_ENABLED=0 GOBIN="$tools/bin" go install -ldflags "-X sigs.k8s.io/kustomize/api/provenance.version=$KUSTOMIZE_VERSION" \
+    "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" || die "go install of kustomize $KUSTOMIZE_VERSION failed"
+  say "kustomize $KUSTOMIZE_VERSION -> $bin"
+}
+
+install_kubernetes_validate() {
+  local bin="$tools/venv/bin/kubernetes-validate"
+  if [[ -x "$bin" ]] && "$tools/venv/bin/pip" show kubernetes-validate 2>/dev/null | grep -q "^Version: $KUBERNETES_VALIDATE_VERSION$"; then
+    return 0
+  fi
+  [[ -x "$tools/venv/bin/pip" ]] || python3 -m venv "$tools/venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  "$tools/venv/bin/pip" install --quiet "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" \
+    || die "pip could not install kubernetes-validate==$KUBERNETES_VALIDATE_VERSION from PyPI"
+  say "kubernetes-validate $KUBERNETES_VALIDATE_VERSION -> $bin"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(envoy zipkin jaeger)
+[[ ${#targets[@]} -gt 0 ]] || targets=(envoy zipkin jaeger kustomize kubernetes-validate)
 for t in "${targets[@]}"; do
   case "$t" in
-    envoy | zipkin | jaeger) "install_$t" ;;
-    *) die "unknown tool '$t' (allowed: envoy, zipkin, jaeger)" ;;
+    envoy | zipkin | jaeger | kustomize) "install_$t" ;;
+    kubernetes-validate) install_kubernetes_validate ;;
+    *) die "unknown tool '$t' (allowed: envoy, zipkin, jaeger, kustomize, kubernetes-validate)" ;;
   esac
 done

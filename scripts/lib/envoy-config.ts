@@ -66,7 +66,10 @@ export function readEnvoyConfig(file: string): EnvoyConfig {
           (range) => `${String(range.address_prefix)}/${String(range.prefix_len)}`,
         ),
       ),
-      tracers: findAll(listener, 'tracing').map((tracing) => obj(obj(obj(tracing).provider).typed_config)),
+      tracers: findAll(listener, 'tracing')
+        .map((tracing) => obj(tracing).provider) // route-level tracing blocks set sampling only, no provider
+        .filter((provider) => provider !== undefined)
+        .map((provider) => obj(obj(provider).typed_config)),
       routes: findAll(listener, 'routes')
         .flatMap((routes) => list(routes))
         .map((route) => ({

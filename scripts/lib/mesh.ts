@@ -169,12 +169,14 @@ export class Mesh {
   }
 
   /** Starts a stopped service again and waits until it is healthy. */
-  async restart(serviceName: string): Promise<void> {
+  async restart(serviceName: string, environment: Record<string, string> = {}): Promise<void> {
     const running = this.running.get(serviceName);
     if (!running) throw new MeshError(`no compose service "${serviceName}"`);
     if (running.child && running.child.exitCode === null && running.child.signalCode === null) {
       await this.kill(serviceName, 'SIGTERM');
     }
+    // `environment` overrides compose's for this start (the benchmark switches TRACING_MODE this way).
+    running.service = { ...running.service, environment: { ...running.service.environment, ...environment } };
     this.spawnService(running);
     await this.waitHealthy(running);
   }

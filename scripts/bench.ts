@@ -1,0 +1,354 @@
+// `make bench`: what tracing costs in this mesh, and whether spans get lost under load. One run, on the runner's
+// mesh, with closed-loop load from a separate process (autocannon) on loopback, bounded in time:
+//   limit    front-envoy alone, answering its direct-response /healthz
+//   off      the full chain, Envoy sampling 0 % everywhere, apps in `off` mode
+//   forward  the full chain, 100 % sampling, apps copying headers by hand
+//   otel     the full chain, 100 % sampling, apps with the OpenTelemetry SDK
+// The four runs are interleaved over several rounds so that drift on a shared machine hits all of them alike.
+// Then a latency run of `otel` at 50 % of its measured maximum, for a fair p99.
+// Writes bench/results/latest.json and docs/benchmarks.md. BENCH_SMOKE=1 runs it with tiny numbers (in `make test`)
+// and writes to .run/bench-smoke/ instead.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from './lib/compose.ts';
+import { Mesh } from './lib/mesh.ts';
+import { countSpans, loadExpectedTraces } from './lib/trace-tree.ts';
+
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const ROUNDS = SMOKE ? 1 : 3;
+const SECONDS = SMOKE ? 1 : 10;
+const CONNECTIONS = SMOKE ? 2 : 16;
+const OUT_DIR = SMOKE
+  ? path.join(REPO_ROOT, '.run', 'bench-smoke')
+  : path.join(REPO_ROOT, 'bench', 'results');
+const DOC = SMOKE ? path.join(OUT_DIR, 'benchmarks.md') : path.join(REPO_ROOT, 'docs', 'benchmarks.md');
+const AUTOCANNON = path.join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+const MODES = ['limit', 'off', 'forward', 'otel'] as const;
+type Run = (typeof MODES)[number];
+const GROUPS = {
+  envoys: ['front-envoy', 'service1-envoy', 'service2-envoy', 'service3-envoy'],
+  apps: ['service1', 'service2', 'service3'],
+  backend: ['zipkin'],
+} as const;
+const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+const run = promisify(execFile);
+
+interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  errors: number;
+}
+
+/**
+ * Closed-loop load from a separate process: autocannon's CLI, its JSON summary on stdout. Asynchronous: a
+ * synchronous child would block this process, which also runs the runner's port forwarders.
+ */
+async function load(url: string, seconds: number, extra: string[] = []): Promise<LoadResult> {
+  const { stdout: out } = await run(
+    process.execPath,
+    [AUTOCANNON, '--json', '-c', String(CONNECTIONS), '-d', String(seconds), ...extra, url],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  const r = JSON.parse(out) as {
+    requests: { total: number; average: number };
+    latency: { p50: number; p90: number; p99: number };
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    '2xx': number;
+    duration: number;
+  };
+  return {
+    requests: r['2xx'],
+    rps: r['2xx'] / r.duration,
+    p50: r.latency.p50,
+    p90: r.latency.p90,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+function cpuSeconds(pid: number | null): number {
+  const fields =
+    readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
+      .split(') ')[1]
+      ?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime + stime
+}
+
+function peakRssMiB(pid: number | null): number {
+  return (
+    Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1] ?? 0) / 1024
+  );
+}
+
+async function zipkinSpansReceived(zipkin: string): Promise<number> {
+  const text = await (await fetch(`${zipkin}/prometheus`)).text();
+  return Number(/^zipkin_collector_spans_total\{transport="http",?\} (\S+)/m.exec(text)?.[1] ?? NaN);
+}
+
+/** Waits until every Envoy (5 s) and every SDK (1 s) flushed, and Zipkin's count stopped moving. */
+async function settledSpanCount(zipkin: string): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  let last = await zipkinSpansReceived(zipkin);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const now = await zipkinSpansReceived(zipkin);
+    if (now === last) return now;
+    last = now;
+  }
+}
+
+function machine(): string {
+  const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
+  return `${os.cpus().length} vCPU ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}`;
+}
+
+async function main(): Promise<void> {
+  process.env.TRACING_MODE = 'otel';
+  const mesh = new Mesh({ backend: 'zipkin', portOffset: SMOKE ? 20_000 : 0, say: () => undefined });
+  await mesh.up();
+  try {
+    // The load goes straight to front-envoy's address in its own namespace, not through the runner's port forwarder
+    // (a Node TCP proxy in this very process, which would be measured too).
+    const front = `http://${mesh.host('front-envoy').ip}:8000`;
+    const zipkin = mesh.publishedUrl('zipkin', 9411);
+    const sampling = async (percent: string) => {
+      // front-envoy's admin from the host; each sidecar's from inside its own namespace (loopback only)
+      const response = await fetch(
+        `${mesh.publishedUrl('front-envoy', 9901)}/runtime_modify?tracing.random_sampling=${percent}`,
+        { method: 'POST' },
+      );
+      if (!response.ok) throw new Error(`front-envoy runtime_modify: ${response.status}`);
+      for (const app of GROUPS.apps) {
+        const { code } = mesh.execIn(app, [
+          'curl',
+          '-sf',
+          '-X',
+          'POST',
+          `http://127.0.0.1:9901/runtime_modify?tracing.random_sampling=${percent}`,
+        ]);
+        if (code !== 0) throw new Error(`${app}-envoy runtime_modify failed`);
+      }
+    };
+    let appsMode = 'otel';
+    const appsIn = async (mode: string) => {
+      if (mode === appsMode) return;
+      for (const app of GROUPS.apps) await mesh.restart(app, { TRACING_MODE: mode });
+      appsMode = mode;
+    };
+
+    const runs: Record<Run, (LoadResult & { cpuPer1k: Record<string, number>; peakRssMiB: number })[]> = {
+      limit: [],
+      off: [],
+      forward: [],
+      otel: [],
+    };
+    let spansExpected = 0;
+    let spansReceived = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const run of MODES) {
+        if (run === 'off') {
+          await appsIn('off');
+          await sampling('0');
+        } else if (run !== 'limit') {
+          await appsIn(run);
+          await sampling(''); // back to the configs' 100 %
+        }
+        const url = run === 'limit' ? `${front}/healthz` : `${front}/trace/1`;
+        await load(url, 1); // warm-up, not measured
+        const spansBefore = run === 'otel' ? await settledSpanCount(zipkin) : 0;
+        const cpuBefore = Object.fromEntries(
+          Object.values(GROUPS)
+            .flat()
+            .map((s) => [s, cpuSeconds(mesh.pid(s))]),
+        );
+        const result = await load(url, SECONDS);
+        const cpuPer1k = Object.fromEntries(
+          Object.entries(GROUPS).map(([group, services]) => [
+            group,
+            (services.reduce((sum, s) => sum + cpuSeconds(mesh.pid(s)) - (cpuBefore[s] ?? 0), 0) /
+              Math.max(result.requests, 1)) *
+              1000,
+          ]),
+        );
+        const peak = Math.max(...GROUPS.apps.map((app) => peakRssMiB(mesh.pid(app))));
+        runs[run].push({ ...result, cpuPer1k, peakRssMiB: peak });
+        if (run === 'otel') {
+          spansExpected += result.requests * SPANS_PER_REQUEST;
+          spansReceived += (await settledSpanCount(zipkin)) - spansBefore;
+        }
+        console.log(
+          `round ${round} ${run.padEnd(8)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  errors ${result.errors}`,
+        );
+      }
+    }
+
+    // The fair p99: otel at half its measured maximum (autocannon's overall rate limit).
+    await appsIn('otel');
+    await sampling('');
+    const otelMax = median(runs.otel.map((r) => r.rps));
+    const half = await load(`${front}/trace/1`, SECONDS, [
+      '--overallRate',
+      String(Math.max(1, Math.round(otelMax / 2))),
+    ]);
+    console.log(
+      `latency at 50 % of otel's maximum (${Math.round(otelMax / 2)} req/s): p50 ${half.p50} ms, p99 ${half.p99} ms`,
+    );
+
+    const summary = Object.fromEntries(
+      MODES.map((run) => {
+        const all = runs[run];
+        return [
+          run,
+          {
+            rps: round1(median(all.map((r) => r.rps))),
+            p50_ms: median(all.map((r) => r.p50)),
+            p90_ms: median(all.map((r) => r.p90)),
+            p99_ms: median(all.map((r) => r.p99)),
+            errors: all.reduce((sum, r) => sum + r.errors, 0),
+            requests: all.reduce((sum, r) => sum + r.requests, 0),
+            cpu_seconds_per_1000_requests: Object.fromEntries(
+              Object.keys(GROUPS).map((g) => [g, round3(median(all.map((r) => r.cpuPer1k[g] ?? 0)))]),
+            ),
+            apps_peak_rss_mib: round1(Math.max(...all.map((r) => r.peakRssMiB))),
+          },
+        ];
+      }),
+    ) as unknown as Record<
+      Run,
+      { rps: number; p50_ms: number; p99_ms: number; errors: number; requests: number }
+    >;
+    const results = {
+      machine: machine(),
+      date: new Date().toISOString(),
+      settings: {
+        rounds: ROUNDS,
+        seconds_per_run: SECONDS,
+        connections: CONNECTIONS,
+        load_generator: 'autocannon 8.0.0',
+      },
+      runs: summary,
+      latency_at_half_otel_max: {
+        rate_rps: Math.round(otelMax / 2),
+        p50_ms: half.p50,
+        p90_ms: half.p90,
+        p99_ms: half.p99,
+        errors: half.errors,
+      },
+      span_delivery: {
+        expected: spansExpected,
+        received: spansReceived,
+        spans_per_request: SPANS_PER_REQUEST,
+      },
+      targets: {
+        otel_vs_off_throughput: round3(summary.otel.rps / summary.off.rps),
+        otel_at_least_85_percent_of_off: summary.otel.rps >= 0.85 * summary.off.rps,
+        span_delivery_complete: spansReceived === spansExpected,
+        p99_at_half_load_within_2x_p50: half.p99 <= 2 * half.p50,
+      },
+    };
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(path.join(OUT_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    mkdirSync(path.dirname(DOC), { recursive: true });
+    writeFileSync(DOC, markdown(results, runs));
+    console.log(
+      `bench: wrote ${path.relative(REPO_ROOT, path.join(OUT_DIR, 'latest.json'))} and ${path.relative(REPO_ROOT, DOC)}`,
+    );
+  } finally {
+    await mesh.down();
+  }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+const round1 = (value: number) => Math.round(value * 10) / 10;
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+function markdown(results: Record<string, unknown>, runs: Record<Run, unknown[]>): string {
+  const r = results as {
+    machine: string;
+    date: string;
+    settings: { rounds: number; seconds_per_run: number; connections: number };
+    runs: Record<
+      Run,
+      {
+        rps: number;
+        p50_ms: number;
+        p90_ms: number;
+        p99_ms: number;
+        errors: number;
+        requests: number;
+        cpu_seconds_per_1000_requests: Record<string, number>;
+        apps_peak_rss_mib: number;
+      }
+    >;
+    latency_at_half_otel_max: {
+      rate_rps: number;
+      p50_ms: number;
+      p90_ms: number;
+      p99_ms: number;
+      errors: number;
+    };
+    span_delivery: { expected: number; received: number };
+    targets: {
+      otel_vs_off_throughput: number;
+      otel_at_least_85_percent_of_off: boolean;
+      span_delivery_complete: boolean;
+      p99_at_half_load_within_2x_p50: boolean;
+    };
+  };
+  const rows = MODES.map((run) => {
+    const x = r.runs[run];
+    const cpu = x.cpu_seconds_per_1000_requests;
+    return `| ${run} | ${x.rps} | ${x.p50_ms} | ${x.p90_ms} | ${x.p99_ms} | ${x.errors} of ${x.requests} | ${cpu.envoys ?? 0} | ${cpu.apps ?? 0} | ${cpu.backend ?? 0} | ${run === 'limit' ? '-' : x.apps_peak_rss_mib} |`;
+  });
+  const h = r.latency_at_half_otel_max;
+  const yes = (ok: boolean) => (ok ? 'holds' : 'missed');
+  return `# Benchmarks
+
+Written by \`make bench\` ([scripts/bench.ts](../scripts/bench.ts)); the numbers are in
+[bench/results/latest.json](../bench/results/latest.json). One run on one shared machine: compare the rows with each
+other (ratios), not with other machines.
+
+- Machine: ${r.machine}
+- Date: ${r.date}
+- Load: autocannon in its own process, ${r.settings.connections} connections, closed loop; ${r.settings.rounds} rounds of
+  ${r.settings.seconds_per_run} s per run, the four runs interleaved in every round (medians below); each run after a 1 s warm-up.
+  The mesh is the runner's (\`make run\`), all of it on this machine: the load generator competes with it for the CPUs.
+
+| run | req/s | p50 ms | p90 ms | p99 ms | errors | CPU s / 1000 req, Envoys | apps | Zipkin | apps' peak RSS MiB |
+|---|---|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+- **limit**: front-envoy alone, answering \`/healthz\` itself. **off**: the whole chain, sampling 0 % in every Envoy and
+  the apps in \`off\` mode. **forward** and **otel**: the whole chain at 100 % sampling in those modes.
+- Latency at 50 % of otel's maximum (${h.rate_rps} req/s, rate-limited): p50 ${h.p50_ms} ms, p90 ${h.p90_ms} ms, p99 ${h.p99_ms} ms, ${h.errors} errors.
+- Span delivery in otel: ${r.span_delivery.received} spans received by Zipkin of ${r.span_delivery.expected} expected
+  (${SPANS_PER_REQUEST} per request × successful requests), counted by Zipkin's own \`zipkin_collector_spans_total\`
+  after every Envoy and SDK flushed.
+
+| target | result |
+|---|---|
+| otel throughput ≥ 0.85 × off | ${r.targets.otel_vs_off_throughput} × : ${yes(r.targets.otel_at_least_85_percent_of_off)} |
+| span delivery 100 % | ${yes(r.targets.span_delivery_complete)} |
+| p99 at 50 % load ≤ 2 × p50 | ${yes(r.targets.p99_at_half_load_within_2x_p50)} |
+${runs.otel.length ? '' : '\n(no otel runs)'}`;
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+// `make bench` with tiny numbers (BENCH_SMOKE=1): it runs from start to end and writes well-formed results.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../lib/compose.ts';
+
+describe('make bench, smoke run', () => {
+  it('measures all four runs, the half-load latency and span delivery, and writes both files', async () => {
+    await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'bench.ts')],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, BENCH_SMOKE: '1' },
+      },
+    );
+    const dir = path.join(REPO_ROOT, '.run', 'bench-smoke');
+    const results = JSON.parse(readFileSync(path.join(dir, 'latest.json'), 'utf8')) as {
+      machine: string;
+      runs: Record<string, { rps: number; p50_ms: number; p99_ms: number; errors: number }>;
+      span_delivery: { expected: number; received: number };
+    };
+    assert.match(results.machine, /vCPU/);
+    for (const run of ['limit', 'off', 'forward', 'otel']) {
+      assert.ok((results.runs[run]?.rps ?? 0) > 0, `${run} served requests`);
+      assert.equal(results.runs[run]?.errors, 0, `${run} had no errors`);
+    }
+    assert.ok(results.span_delivery.expected > 0);
+    assert.equal(
+      results.span_delivery.received,
+      results.span_delivery.expected,
+      'every span of the otel run arrived',
+    );
+    assert.match(readFileSync(path.join(dir, 'benchmarks.md'), 'utf8'), /\| otel \|/);
+  });
+});
