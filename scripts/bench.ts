@@ -21,6 +21,8 @@ const SMOKE = process.env.BENCH_SMOKE === '1';
 const ROUNDS = SMOKE ? 1 : 3;
 const SECONDS = SMOKE ? 1 : 10;
 const CONNECTIONS = SMOKE ? 2 : 16;
+/** otel runs send a fixed number of requests (autocannon then waits for every answer), so spans can be counted. */
+const OTEL_REQUESTS_PER_ROUND = SMOKE ? 40 : 3400;
 const OUT_DIR = SMOKE
   ? path.join(REPO_ROOT, '.run', 'bench-smoke')
   : path.join(REPO_ROOT, 'bench', 'results');
@@ -100,7 +102,9 @@ async function zipkinSpansReceived(zipkin: string): Promise<number> {
 async function settledSpanCount(zipkin: string): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 6000));
   let last = await zipkinSpansReceived(zipkin);
+  const deadline = Date.now() + 60_000;
   for (;;) {
+    if (Date.now() > deadline) throw new Error('Zipkin kept receiving spans for 60 s after the load stopped');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const now = await zipkinSpansReceived(zipkin);
     if (now === last) return now;
@@ -172,7 +176,11 @@ async function main(): Promise<void> {
             .flat()
             .map((s) => [s, cpuSeconds(mesh.pid(s))]),
         );
-        const result = await load(url, SECONDS);
+        const result = await load(
+          url,
+          SECONDS,
+          run === 'otel' ? ['-a', String(OTEL_REQUESTS_PER_ROUND)] : [],
+        );
         const cpuPer1k = Object.fromEntries(
           Object.entries(GROUPS).map(([group, services]) => [
             group,
