@@ -177,7 +177,7 @@ async function findBreak(
 export function formatReport(result: VerifyResult): string {
   const lines: string[] = [];
   lines.push(
-    `request  GET -> ${String(result.status)}  x-b3-traceid: ${result.traceId}  x-request-id: ${String(result.requestId)}`,
+    `request  GET -> ${String(result.status)}  trace id: ${result.traceId}  x-request-id: ${String(result.requestId)}`,
   );
   lines.push(`mode     ${result.mode} (as the services report it)`);
   lines.push('');
