@@ -17,6 +17,7 @@ import path from 'node:path';
 import { REPO_ROOT } from './lib/compose.ts';
 import { Mesh } from './lib/mesh.ts';
 import { countSpans, loadExpectedTraces } from './lib/trace-tree.ts';
+import { ENVOY_FLUSH_INTERVAL_MS, traceApiOf } from './lib/trace-backend.ts';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const ROUNDS = SMOKE ? 1 : 3;
@@ -101,7 +102,7 @@ async function zipkinSpansReceived(zipkin: string): Promise<number> {
 
 /** Waits until every Envoy (5 s) and every SDK (1 s) flushed, and Zipkin's count stopped moving. */
 async function settledSpanCount(zipkin: string): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, 6000));
+  await new Promise((resolve) => setTimeout(resolve, ENVOY_FLUSH_INTERVAL_MS + 1000));
   let last = await zipkinSpansReceived(zipkin);
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
     // The load goes straight to front-envoy's address in its own namespace, not through the runner's port forwarder
     // (a Node TCP proxy in this very process, which would be measured too).
     const front = `http://${mesh.host('front-envoy').ip}:8000`;
-    const zipkin = mesh.publishedUrl('zipkin', 9411);
+    const zipkin = mesh.publishedUrl('zipkin', traceApiOf('zipkin').port);
     const sampling = async (percent: string) => {
       // front-envoy's admin from the host; each sidecar's from inside its own namespace (loopback only)
       const response = await fetch(

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BACKENDS, ComposeError } from './lib/compose.ts';
+import { traceApiOf } from './lib/trace-backend.ts';
 import { LocalImageError } from './lib/local-images.ts';
 import { LOG_DIR, Mesh, MeshError, readState, RUN_DIR, sweepLeftovers, type Backend } from './lib/mesh.ts';
 import { leftovers, missingPrerequisite } from './lib/netns.ts';
@@ -79,10 +80,8 @@ async function run(backend: Backend): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   await mesh.up();
   const front = mesh.publishedUrl('front-envoy', 8000);
-  const ui =
-    backend === 'zipkin'
-      ? `${mesh.publishedUrl('zipkin', 9411)}/zipkin/`
-      : mesh.publishedUrl('zipkin', 16686);
+  const api = traceApiOf(backend);
+  const ui = `${mesh.publishedUrl('zipkin', api.port)}${api.kind === 'zipkin' ? '/zipkin/' : ''}`;
   console.log(`mesh: ready. Try: curl -i ${front}/trace/1   Traces: ${ui}   Logs: make logs`);
 }
 

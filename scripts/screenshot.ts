@@ -7,7 +7,7 @@ import { chromium } from 'playwright-core';
 import { REPO_ROOT } from './lib/compose.ts';
 import { Mesh } from './lib/mesh.ts';
 import { loadExpectedTraces, type TreeNode } from './lib/trace-tree.ts';
-import { traceBackend } from './lib/trace-backend.ts';
+import { traceApiOf, traceBackend } from './lib/trace-backend.ts';
 import { verifyTrace } from './lib/verifier.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   });
   await mesh.up();
   try {
-    const zipkin = mesh.publishedUrl('zipkin', 9411);
+    const zipkin = mesh.publishedUrl('zipkin', traceApiOf('zipkin').port);
     const result = await verifyTrace({
       url: `${mesh.publishedUrl('front-envoy', 8000)}/trace/1`,
       backend: traceBackend('zipkin', zipkin),

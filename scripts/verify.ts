@@ -3,7 +3,8 @@
 //
 //   verify [--url http://127.0.0.1:8000/trace/1] [--backend zipkin|jaeger|otel-tracer] [--backend-url URL]
 import { readState } from './lib/mesh.ts';
-import { traceBackend, type BackendKind } from './lib/trace-backend.ts';
+import { BACKENDS } from './lib/compose.ts';
+import { traceApiOf, traceBackend } from './lib/trace-backend.ts';
 import { formatReport, verifyTrace } from './lib/verifier.ts';
 
 function option(name: string): string | undefined {
@@ -13,17 +14,15 @@ function option(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const offset = Number(process.env.MESH_PORT_OFFSET ?? readState()?.portOffset ?? 0);
-  // The otel-tracer variant keeps its traces in Jaeger too.
-  const backendOption = option('backend') ?? readState()?.backend ?? 'zipkin';
-  if (!['zipkin', 'jaeger', 'otel-tracer'].includes(backendOption)) {
-    console.error(`verify: --backend must be zipkin, jaeger or otel-tracer, not "${backendOption}"`);
+  const backend = BACKENDS.find((b) => b === (option('backend') ?? readState()?.backend ?? 'zipkin'));
+  if (!backend) {
+    console.error(`verify: --backend must be one of ${BACKENDS.join(', ')}`);
     process.exit(2);
   }
-  const kind: BackendKind = backendOption === 'zipkin' ? 'zipkin' : 'jaeger';
-  const backendUrl =
-    option('backend-url') ?? `http://127.0.0.1:${(kind === 'jaeger' ? 16686 : 9411) + offset}`;
+  const api = traceApiOf(backend);
+  const backendUrl = option('backend-url') ?? `http://127.0.0.1:${api.port + offset}`;
   const url = option('url') ?? `http://127.0.0.1:${8000 + offset}/trace/1`;
-  const result = await verifyTrace({ url, backend: traceBackend(kind, backendUrl) });
+  const result = await verifyTrace({ url, backend: traceBackend(api.kind, backendUrl) });
   console.log(formatReport(result));
   process.exit(result.ok ? 0 : 1);
 }

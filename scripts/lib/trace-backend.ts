@@ -1,8 +1,23 @@
 // Reads traces back from the trace backend the user runs: Zipkin's v2 API, or Jaeger's query API. Jaeger's spans
 // are converted to Zipkin's v2 shape, so the rest of the tooling sees one format.
+import type { Backend } from './compose.ts';
 import type { ZipkinSpan } from './trace-tree.ts';
 
 export type BackendKind = 'zipkin' | 'jaeger';
+
+/**
+ * Where each compose backend (compose.ts BACKENDS) keeps its traces: the API to read them with, and the container
+ * port of that API and UI on the `zipkin` service (Jaeger takes Zipkin's place in both Jaeger variants).
+ */
+export function traceApiOf(backend: Backend): { kind: BackendKind; port: number } {
+  return backend === 'zipkin' ? { kind: 'zipkin', port: 9411 } : { kind: 'jaeger', port: 16686 };
+}
+
+/**
+ * Envoy's Zipkin tracer flushes each worker thread's span buffer after 5 spans or every 5 s (runtime
+ * tracing.zipkin.flush_interval_ms, default 5000): after that long, every span that will arrive has been sent.
+ */
+export const ENVOY_FLUSH_INTERVAL_MS = 5000;
 
 export interface TraceBackend {
   readonly kind: BackendKind;

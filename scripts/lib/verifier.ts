@@ -13,7 +13,7 @@ import {
   type ZipkinSpan,
   TRACING_MODES,
 } from './trace-tree.ts';
-import type { TraceBackend } from './trace-backend.ts';
+import { ENVOY_FLUSH_INTERVAL_MS, type TraceBackend } from './trace-backend.ts';
 
 export interface VerifyOptions {
   /** e.g. http://127.0.0.1:8000/trace/1 */
@@ -48,7 +48,7 @@ export interface VerifyResult {
   breakReport: BreakReport | null;
 }
 
-const SETTLE_MS = 6000; // longer than Envoy's Zipkin flush interval (5 s)
+const SETTLE_MS = ENVOY_FLUSH_INTERVAL_MS + 1000;
 
 export async function verifyTrace(options: VerifyOptions): Promise<VerifyResult> {
   const expectedTraces = loadExpectedTraces();

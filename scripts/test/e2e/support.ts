@@ -2,16 +2,19 @@
 import { after, before } from 'node:test';
 import { Mesh, type Backend } from '../../lib/mesh.ts';
 import type { Mode, ZipkinSpan } from '../../lib/trace-tree.ts';
-import { traceBackend, type TraceBackend } from '../../lib/trace-backend.ts';
+import {
+  ENVOY_FLUSH_INTERVAL_MS,
+  traceApiOf,
+  traceBackend,
+  type TraceBackend,
+} from '../../lib/trace-backend.ts';
 
 export const PORT_OFFSET = 20_000;
 
 /**
- * Envoy keeps a Zipkin span buffer per worker thread and flushes each one after 5 spans or every 5 s
- * (tracing.zipkin.min_flush_spans, tracing.zipkin.flush_interval_ms). A later trace arriving complete therefore
- * does not prove an earlier span was flushed (it may sit in the other worker's buffer); one flush interval does.
+ * Envoy keeps a Zipkin span buffer per worker thread: a later trace arriving complete does not prove an earlier
+ * span was flushed (it may sit in the other worker's buffer); one flush interval does.
  */
-export const ENVOY_FLUSH_INTERVAL_MS = 5000;
 
 export function afterEnvoyFlush(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ENVOY_FLUSH_INTERVAL_MS + 500));
@@ -35,8 +38,9 @@ export function meshFor(backend: Backend, mode: Mode): MeshUnderTest {
     await mesh.up();
     handle.mesh = mesh;
     handle.front = mesh.publishedUrl('front-envoy', 8000);
-    handle.backendUrl = mesh.publishedUrl('zipkin', backend === 'zipkin' ? 9411 : 16686);
-    handle.backend = traceBackend(backend === 'zipkin' ? 'zipkin' : 'jaeger', handle.backendUrl);
+    const api = traceApiOf(backend);
+    handle.backendUrl = mesh.publishedUrl('zipkin', api.port);
+    handle.backend = traceBackend(api.kind, handle.backendUrl);
   });
   after(async () => {
     await handle.mesh.down();
