@@ -41,6 +41,13 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
         );
       }
     }
+    for (const port of service.ports) {
+      if (port.hostIp !== LOOPBACK) {
+        problems.push(
+          `${composeFile}: services.${service.name}.ports: ${port.hostPort} is published on ${port.hostIp}, not the host's ${LOOPBACK}`,
+        );
+      }
+    }
     if (service.sharesNetworkOf && !project.services.has(service.sharesNetworkOf)) {
       problems.push(
         `${composeFile}: services.${service.name}.network_mode: no service "${service.sharesNetworkOf}"`,

@@ -114,6 +114,13 @@ describe('the consistency checks fail when the files disagree', () => {
     );
   });
 
+  it("names a port published beyond the host's loopback", () => {
+    const problems = checkConsistency(broken((text) => text.replace("'127.0.0.1:9411:9411'", "'9411:9411'")));
+    assert.deepEqual(problems, [
+      "docker-compose.yaml: services.zipkin.ports: 9411 is published on 0.0.0.0, not the host's 127.0.0.1",
+    ]);
+  });
+
   it('names a missing mounted config', () => {
     const problems = checkConsistency(
       broken((text) => text.replace('./envoy-configs/service2-envoy.yaml', './envoy-configs/nope.yaml')),

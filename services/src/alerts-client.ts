@@ -1,6 +1,6 @@
 // service2's gRPC hop: both Alerts RPCs, through its sidecar's egress (HTTP/2) to service3.
 import * as grpc from '@grpc/grpc-js';
-import { loadAlertsProto, metadataFrom } from './alerts-proto.js';
+import { ALERTS_SERVICE, loadAlertsProto, metadataFrom } from './alerts-proto.js';
 import { DownstreamError } from './downstream-error.js';
 import type { AlertsClient } from './generated/alerts/v1/Alerts.js';
 import type { ListMessagesResponse__Output } from './generated/alerts/v1/ListMessagesResponse.js';
@@ -52,7 +52,7 @@ export class AlertsHop {
     method: string,
     start: (deadline: Date, done: (error: grpc.ServiceError | null, value?: T) => void) => void,
   ): Promise<T> {
-    const hop = `${this.from} -> grpc://${this.target} alerts.v1.Alerts/${method}`;
+    const hop = `${this.from} -> grpc://${this.target} ${ALERTS_SERVICE}/${method}`;
     return new Promise((resolve, reject) => {
       start(new Date(Date.now() + this.timeoutMs), (error, value) => {
         if (error) reject(grpcFailure(hop, error, this.timeoutMs));

@@ -4,7 +4,10 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { ProtoGrpcType } from './generated/alerts.js';
 
-export const ALERTS_PROTO_PATH = path.join(__dirname, '..', 'proto', 'alerts.proto');
+const ALERTS_PROTO_PATH = path.join(__dirname, '..', 'proto', 'alerts.proto');
+
+/** The gRPC service's full name, as in the proto: in health status, logs and hop names. */
+export const ALERTS_SERVICE = 'alerts.v1.Alerts';
 
 export function loadAlertsProto(): ProtoGrpcType {
   const definition = loadSync(ALERTS_PROTO_PATH, {

@@ -1,4 +1,4 @@
-// A failed downstream call, as the user sees it: an HTTP status (502 or 504) and a JSON body naming the hop.
+// A failed downstream call, as the user sees it: an HTTP status (502, 503 or 504) and a JSON body naming the hop.
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 
 export interface DownstreamErrorBody {

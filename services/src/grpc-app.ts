@@ -1,7 +1,7 @@
 // The gRPC role (service3): the Alerts service, plus the standard gRPC health service for healthchecks.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { loadAlertsProto, headersFrom } from './alerts-proto.js';
+import { ALERTS_SERVICE, loadAlertsProto, headersFrom } from './alerts-proto.js';
 import { alertHistory, listAlerts } from './alert-store.js';
 import { requestLogFields, type Logger } from './logger.js';
 import { receivedTraceHeaders } from './trace-headers.js';
@@ -11,7 +11,7 @@ import type { RunningServer } from './running-server.js';
 
 export async function startGrpcApp(config: ServiceConfig, log: Logger): Promise<RunningServer> {
   const { alerts } = loadAlertsProto();
-  const health = new HealthImplementation({ '': 'SERVING', 'alerts.v1.Alerts': 'SERVING' });
+  const health = new HealthImplementation({ '': 'SERVING', [ALERTS_SERVICE]: 'SERVING' });
 
   /** Runs one unary handler with a JSON log line carrying the trace and request ids. */
   const logged =
@@ -24,7 +24,7 @@ export async function startGrpcApp(config: ServiceConfig, log: Logger): Promise<
         log.info(
           {
             ...ids,
-            route: `alerts.v1.Alerts/${method}`,
+            route: `${ALERTS_SERVICE}/${method}`,
             status: grpc.status[code],
             durationMs: performance.now() - startedAt,
           },
@@ -76,7 +76,7 @@ export async function startGrpcApp(config: ServiceConfig, log: Logger): Promise<
     close: () =>
       new Promise<void>((resolve) => {
         health.setStatus('', 'NOT_SERVING');
-        health.setStatus('alerts.v1.Alerts', 'NOT_SERVING');
+        health.setStatus(ALERTS_SERVICE, 'NOT_SERVING');
         server.tryShutdown(() => {
           resolve();
         });

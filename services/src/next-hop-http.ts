@@ -5,17 +5,12 @@
 // span and injects the trace headers; the mesh headers the SDK does not own come in `carried`.
 import { DownstreamError, innermostFailedHop } from './downstream-error.js';
 
-export interface HttpHopResult {
-  status: number;
-  body: unknown;
-}
-
 export async function callHttpHop(
   from: string,
   url: URL,
   carried: Record<string, string>,
   timeoutMs: number,
-): Promise<HttpHopResult> {
+): Promise<unknown> {
   const hop = `${from} -> ${url.href}`;
   let response: Response;
   try {
@@ -46,7 +41,7 @@ export async function callHttpHop(
       cause: body,
     });
   }
-  return { status: response.status, body };
+  return body;
 }
 
 function transportFailure(hop: string, error: unknown, timeoutMs: number): DownstreamError {

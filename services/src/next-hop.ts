@@ -21,7 +21,7 @@ export function createNextHopClient(
   if (hop.protocol === 'http') {
     return {
       target: hop.url.href,
-      call: async (carried) => (await callHttpHop(from, hop.url, carried, timeoutMs)).body,
+      call: (carried) => callHttpHop(from, hop.url, carried, timeoutMs),
       close: () => undefined,
     };
   }

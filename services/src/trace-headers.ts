@@ -28,8 +28,10 @@ export const TRACE_CONTEXT_HEADERS = [
 export type TraceContextHeader = (typeof TRACE_CONTEXT_HEADERS)[number];
 
 /**
- * In `otel` mode the SDK's propagators (B3 multi-header and W3C) write these from the active span, with the app's
- * own client span as the parent. Copying the inbound values instead would make the next hop a sibling, not a child.
+ * In `otel` mode the trace context belongs to the SDK: its propagators (PROPAGATORS: W3C, B3 multi-header) write it
+ * from the active span, with the app's own client span as the parent. The inbound values of these are never copied,
+ * whichever propagators run: a stale copy would make the next hop a sibling, not a child (or, with the single `b3`
+ * header, override the fresh multi-header context at the next Envoy).
  */
 export const WRITTEN_BY_OTEL_PROPAGATORS: ReadonlySet<TraceContextHeader> = new Set([
   'x-b3-traceid',

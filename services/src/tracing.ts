@@ -17,8 +17,8 @@ import type { TextMapPropagator } from '@opentelemetry/api';
 import type { Tracing } from './tracing-handle.js';
 
 /**
- * Exporter queue limits (also in the README): at most MAX_QUEUED_SPANS spans wait in memory for the backend; past
- * that the SDK drops new spans instead of growing, so a Zipkin outage costs spans, never the service's memory.
+ * Exporter queue limits (also in the README): at most maxQueueSize spans wait in memory for the backend; past that
+ * the SDK drops new spans instead of growing, so a Zipkin outage costs spans, never the service's memory.
  */
 export const SPAN_BATCHING = {
   maxQueueSize: 2048,
