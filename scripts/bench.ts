@@ -32,11 +32,7 @@ const DOC = SMOKE ? path.join(OUT_DIR, 'benchmarks.md') : path.join(REPO_ROOT, '
 const AUTOCANNON = path.join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 const MODES = ['limit', 'off', 'forward', 'otel'] as const;
 type Run = (typeof MODES)[number];
-const GROUPS = {
-  envoys: ['front-envoy', 'service1-envoy', 'service2-envoy', 'service3-envoy'],
-  apps: ['service1', 'service2', 'service3'],
-  backend: ['zipkin'],
-} as const;
+
 const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 const run = promisify(execFile);
@@ -123,6 +119,8 @@ async function main(): Promise<void> {
   process.env.TRACING_MODE = 'otel';
   const mesh = new Mesh({ backend: 'zipkin', portOffset: SMOKE ? 20_000 : 0, say: () => undefined });
   await mesh.up();
+  // The process groups whose CPU is counted, as compose lists them.
+  const GROUPS = { envoys: mesh.envoys, apps: mesh.apps, backend: ['zipkin'] };
   try {
     // The load goes straight to front-envoy's address in its own namespace, not through the runner's port forwarder
     // (a Node TCP proxy in this very process, which would be measured too).

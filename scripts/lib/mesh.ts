@@ -13,6 +13,8 @@ import {
   type ComposeService,
 } from './compose.ts';
 import { localCommand, localHealthcheck, type LocalCommand } from './local-images.ts';
+import { ENVOY_CONFIG_TARGET } from './consistency.ts';
+import { readEnvoyConfig } from './envoy-config.ts';
 import {
   createNetwork,
   destroyNetwork,
@@ -196,6 +198,27 @@ export class Mesh {
       timeout: 15_000,
     });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** The apps (services built from services/Dockerfile), as compose lists them. */
+  get apps(): string[] {
+    return [...this.project.services.values()].filter((s) => s.build).map((s) => s.name);
+  }
+
+  /** The Envoys (services that mount an Envoy config), as compose lists them. */
+  get envoys(): string[] {
+    return [...this.project.services.values()]
+      .filter((s) => s.mounts.some((m) => m.target === ENVOY_CONFIG_TARGET))
+      .map((s) => s.name);
+  }
+
+  /** The admin port of an Envoy service, read from the config compose mounts for it. */
+  envoyAdminPort(serviceName: string): number {
+    const mount = this.project.services
+      .get(serviceName)
+      ?.mounts.find((m) => m.target === ENVOY_CONFIG_TARGET);
+    if (!mount) throw new MeshError(`${serviceName} mounts no Envoy config`);
+    return readEnvoyConfig(mount.source).admin.port;
   }
 
   pid(serviceName: string): number | null {

@@ -12,9 +12,7 @@ import { buildActualTrace, loadExpectedTraces, renderTree, sameShape } from '../
 import { afterEnvoyFlush, meshFor, PORT_OFFSET } from './support.ts';
 
 const corpus = JSON.parse(readFileSync(CORPUS_FILE, 'utf8')) as HostileCase[];
-const APPS = ['service1', 'service2', 'service3'];
 const VALID_ID = /^([0-9a-f]{16}|[0-9a-f]{32})$/;
-const ENVOYS = ['front-envoy', 'service1-envoy', 'service2-envoy', 'service3-envoy'];
 
 describe('the hostile trace-header corpus', () => {
   it('is committed, current (make generate) and has at least 200 cases', () => {
@@ -28,8 +26,8 @@ describe('hostile trace headers through the front proxy (otel mode)', () => {
   const answers: { name: string; response: RawResponse }[] = [];
   /** Span reports the Envoys dropped (their own counter, read through each admin API inside its namespace). */
   const droppedReports = () =>
-    ENVOYS.reduce((sum, envoy) => {
-      const port = envoy === 'front-envoy' ? 19901 : 9901;
+    under.mesh.envoys.reduce((sum, envoy) => {
+      const port = under.mesh.envoyAdminPort(envoy);
       const stats = under.mesh.execIn(envoy, [
         'curl',
         '-s',
@@ -62,11 +60,11 @@ describe('hostile trace headers through the front proxy (otel mode)', () => {
   });
 
   it('leaves every process running, healthy and free of error logs', async () => {
-    for (const service of [...APPS, ...ENVOYS, 'zipkin']) {
+    for (const service of under.mesh.project.services.keys()) {
       assert.ok(under.mesh.pid(service), `${service} still runs`);
       assert.ok(await under.mesh.isHealthy(service), `${service} is healthy`);
     }
-    for (const app of APPS) {
+    for (const app of under.mesh.apps) {
       const log = readFileSync(path.join(REPO_ROOT, '.run', 'logs', `${app}.log`), 'utf8');
       const errors = log.split('\n').filter((line) => /"level":(50|60)/.test(line));
       assert.deepEqual(errors, [], `${app} logged errors`);
@@ -194,7 +192,7 @@ describe('exposure: admin ports, egress listeners and apps are not reachable fro
         assert.ok(service.user && !/^(0|root)(:|$)/.test(service.user), `${name} sets a non-root user`);
     }
     assert.match(readFileSync(path.join(REPO_ROOT, 'services', 'Dockerfile'), 'utf8'), /^USER node$/m);
-    for (const service of [...APPS, ...ENVOYS, 'zipkin']) {
+    for (const service of under.mesh.project.services.keys()) {
       const pid = under.mesh.pid(service);
       const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
       assert.match(status, /^Uid:\s+65534\s/m, `${service} runs as nobody`);

@@ -35,20 +35,30 @@ async function msUntilServing(under: MeshUnderTest, timeoutMs = 10_000): Promise
 const spanOf = (spans: ZipkinSpan[], service: string, kind: string) =>
   spans.find((s) => s.localEndpoint?.serviceName === service && s.kind === kind)?.tags ?? {};
 
+/** Kills `victim`, expects the front's 503 within a second, and returns the tags of the span that says why. */
+async function killAndExplain(
+  under: MeshUnderTest,
+  victim: string,
+  explainer: string,
+  kind: 'SERVER' | 'CLIENT',
+) {
+  await under.mesh.kill(victim);
+  const failed = await timedGet(under);
+  assert.equal(failed.status, 503);
+  assert.ok(failed.ms < 1000, `answered after ${failed.ms} ms`);
+  const spans = await waitForSpan(
+    under.backend,
+    failed.traceId,
+    (s) => s.localEndpoint?.serviceName === explainer && s.kind === kind,
+  );
+  return spanOf(spans, explainer, kind);
+}
+
 describe('a service dies', () => {
   const under = meshFor('zipkin', 'otel');
 
   it("service2's app: the front answers 503 at once, the span of service2's sidecar shows why, restart serves again", async () => {
-    await under.mesh.kill('service2');
-    const failed = await timedGet(under);
-    assert.equal(failed.status, 503);
-    assert.ok(failed.ms < 1000, `answered after ${failed.ms} ms`);
-    const spans = await waitForSpan(
-      under.backend,
-      failed.traceId,
-      (s) => s.localEndpoint?.serviceName === 'service2-envoy',
-    );
-    const ingress = spanOf(spans, 'service2-envoy', 'SERVER');
+    const ingress = await killAndExplain(under, 'service2', 'service2-envoy', 'SERVER');
     assert.equal(ingress.error, 'true');
     assert.equal(ingress['http.status_code'], '503');
     assert.equal(ingress.response_flags, 'UF', 'UF: upstream connection failure');
@@ -57,16 +67,7 @@ describe('a service dies', () => {
   });
 
   it("service2's sidecar: the front answers 503 at once, service1's egress span shows why, restart serves again", async () => {
-    await under.mesh.kill('service2-envoy');
-    const failed = await timedGet(under);
-    assert.equal(failed.status, 503);
-    assert.ok(failed.ms < 1000, `answered after ${failed.ms} ms`);
-    const spans = await waitForSpan(
-      under.backend,
-      failed.traceId,
-      (s) => s.localEndpoint?.serviceName === 'service1-envoy' && s.kind === 'CLIENT',
-    );
-    const egress = spanOf(spans, 'service1-envoy', 'CLIENT');
+    const egress = await killAndExplain(under, 'service2-envoy', 'service1-envoy', 'CLIENT');
     assert.equal(egress.error, 'true');
     assert.equal(egress.response_flags, 'UF');
     await under.mesh.restart('service2-envoy');

@@ -9,7 +9,6 @@ import { meshFor } from '../e2e/support.ts';
 
 const OUTAGE_MS = 30_000;
 const REQUESTS_PER_SECOND = 10;
-const APPS = ['service1', 'service2', 'service3'];
 
 function rssMiB(pid: number | null): number {
   const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
@@ -20,6 +19,7 @@ describe('the trace backend stops for 30 s under steady traffic', () => {
   const under = meshFor('zipkin', 'otel');
 
   it('fails no request, keeps memory bounded, and traces completely again afterwards', async () => {
+    const APPS = under.mesh.apps;
     const rss = () => Object.fromEntries(APPS.map((app) => [app, rssMiB(under.mesh.pid(app))]));
     const before = rss();
     const peak: Record<string, number> = { ...before };
