@@ -63,6 +63,7 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
   for (const service of services) {
     const envoy = configs.get(service.name);
     for (const listener of envoy?.listeners ?? []) {
+      if (!listener.address) continue; // an internal listener has no socket
       listen(
         namespaceOf(service),
         listener.address.address,
@@ -108,6 +109,7 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
 
     for (const listener of envoy.listeners) {
       const where = `${file}: listener "${listener.name}"`;
+      if (!listener.address) continue; // internal: unreachable from any network by construction
       if (isSidecar && listener.direction === 'OUTBOUND' && listener.address.address !== LOOPBACK) {
         problems.push(
           `${where} is an egress listener bound to ${listener.address.address}, expected ${LOOPBACK}`,
@@ -152,6 +154,12 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
     }
 
     for (const cluster of envoy.clusters) {
+      for (const name of cluster.internalListeners) {
+        if (!envoy.listeners.some((l) => l.name === name && l.address === null))
+          problems.push(
+            `${file}: cluster "${cluster.name}" names "${name}", not an internal listener of this Envoy`,
+          );
+      }
       for (const endpoint of cluster.endpoints) {
         const where = `${file}: cluster "${cluster.name}" endpoint ${endpoint.address}:${endpoint.port}`;
         if (endpoint.address === LOOPBACK) {

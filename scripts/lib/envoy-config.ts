@@ -10,7 +10,8 @@ export interface SocketAddress {
 
 export interface EnvoyListener {
   name: string;
-  address: SocketAddress;
+  /** null for an Envoy internal listener: no socket, reachable only from the same Envoy through a cluster. */
+  address: SocketAddress | null;
   direction: string | null;
   /** Source ranges of every filter chain (empty list = a chain open to any source). */
   sourceRanges: string[][];
@@ -22,6 +23,8 @@ export interface EnvoyListener {
 export interface EnvoyCluster {
   name: string;
   endpoints: SocketAddress[];
+  /** The internal listeners (of the same Envoy) this cluster's endpoints name. */
+  internalListeners: string[];
   http2: boolean;
 }
 
@@ -50,8 +53,19 @@ function findAll(value: unknown, key: string): unknown[] {
   return [...here, ...Object.values(value).flatMap((item) => findAll(item, key))];
 }
 
+function lbEndpoints(cluster: Json): Json[] {
+  return list(obj(cluster.load_assignment).endpoints)
+    .flatMap((group) => list(group.lb_endpoints))
+    .map((endpoint) => obj(obj(endpoint.endpoint).address));
+}
+
 export function readEnvoyConfig(file: string): EnvoyConfig {
-  const bootstrap = obj(parse(readFileSync(file, 'utf8'), { merge: true }));
+  return parseEnvoyConfig(readFileSync(file, 'utf8'), file);
+}
+
+/** The same facts from a config's text (a Kubernetes ConfigMap holds one, say); `file` names it in messages. */
+export function parseEnvoyConfig(text: string, file: string): EnvoyConfig {
+  const bootstrap = obj(parse(text, { merge: true }));
   const resources = obj(bootstrap.static_resources);
   return {
     file,
@@ -59,7 +73,7 @@ export function readEnvoyConfig(file: string): EnvoyConfig {
     admin: socket(obj(bootstrap.admin).address),
     listeners: list(resources.listeners).map((listener) => ({
       name: String(listener.name),
-      address: socket(listener.address),
+      address: 'internal_listener' in listener ? null : socket(listener.address),
       direction: typeof listener.traffic_direction === 'string' ? listener.traffic_direction : null,
       sourceRanges: list(listener.filter_chains).map((chain) =>
         list(obj(chain.filter_chain_match).source_prefix_ranges).map(
@@ -82,9 +96,12 @@ export function readEnvoyConfig(file: string): EnvoyConfig {
     })),
     clusters: list(resources.clusters).map((cluster) => ({
       name: String(cluster.name),
-      endpoints: list(obj(cluster.load_assignment).endpoints)
-        .flatMap((group) => list(group.lb_endpoints))
-        .map((endpoint) => socket(obj(endpoint.endpoint).address)),
+      endpoints: lbEndpoints(cluster)
+        .filter((address) => 'socket_address' in address)
+        .map(socket),
+      internalListeners: lbEndpoints(cluster)
+        .map((address) => obj(address.envoy_internal_address).server_listener_name)
+        .filter((name) => typeof name === 'string'),
       http2: findAll(cluster, 'http2_protocol_options').length > 0,
     })),
   };

@@ -7,8 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseAllDocuments, parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { composeVariables, REPO_ROOT } from '../lib/compose.ts';
+import { parseEnvoyConfig } from '../lib/envoy-config.ts';
 
 const TOOLS = path.join(REPO_ROOT, '.tools');
 const versions = composeVariables({});
@@ -116,24 +117,9 @@ describe("the sidecars overlay and the repo's Envoy configs", () => {
   it('has a Service with the right port for every address those configs use, and mounts each in the right pod', () => {
     const services = resources.filter((r) => r.kind === 'Service');
     for (const map of configMaps) {
-      const envoy = parse(map.data?.['envoy.yaml'] ?? '') as {
-        static_resources: {
-          clusters: {
-            load_assignment: {
-              endpoints: {
-                lb_endpoints: {
-                  endpoint: { address: { socket_address: { address: string; port_value: number } } };
-                }[];
-              }[];
-            };
-          }[];
-        };
-      };
-      for (const cluster of envoy.static_resources.clusters) {
-        for (const { address } of cluster.load_assignment.endpoints
-          .flatMap((e) => e.lb_endpoints)
-          .map((l) => l.endpoint)) {
-          const { address: host, port_value: port } = address.socket_address;
+      const envoy = parseEnvoyConfig(map.data?.['envoy.yaml'] ?? '', map.metadata.name);
+      for (const cluster of envoy.clusters) {
+        for (const { address: host, port } of cluster.endpoints) {
           if (host === '127.0.0.1') continue; // the pod's own loopback, shared by its containers
           const service = services.find((s) => s.metadata.name === host);
           const ports = (service?.spec as { ports?: { port: number }[] } | undefined)?.ports ?? [];
