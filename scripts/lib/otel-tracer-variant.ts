@@ -3,7 +3,8 @@
 //   1. every tracer: envoy.tracers.zipkin -> envoy.tracers.opentelemetry (W3C traceparent), OTLP/HTTP to Jaeger,
 //      service_name = node.cluster (what Zipkin took from node.cluster by itself);
 //   2. the `zipkin` cluster -> an `otlp` cluster at jaeger:4318;
-//   3. front-envoy answers with the request's `traceparent` where it answered with `x-b3-traceid`.
+//   3. front-envoy answers with the request's `traceparent` where it answered with `x-b3-traceid`;
+//   4. the runtime keys of the Zipkin tracer (tracing.zipkin.*) become the OpenTelemetry tracer's.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'prettier';
@@ -81,6 +82,12 @@ function rewrite(document: Document, source: string): void {
       ) {
         map.set('key', 'traceparent');
         map.set('value', '%REQ(traceparent)%');
+      }
+      // 4. the tracer's runtime keys (its batching)
+      for (const pair of map.items) {
+        const key = scalarValue(pair.key);
+        if (typeof key === 'string' && key.startsWith('tracing.zipkin.') && isScalar(pair.key))
+          pair.key.value = key.replace('tracing.zipkin.', 'tracing.opentelemetry.');
       }
       return undefined;
     },
