@@ -30,4 +30,10 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // k6 scripts run in k6's own JavaScript runtime (its k6/* modules, its __ENV), outside the TypeScript project.
+    files: ['bench/**/*.k6.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { parserOptions: { projectService: false }, globals: { __ENV: 'readonly' } },
+  },
 );

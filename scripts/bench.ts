@@ -5,7 +5,10 @@
 //   forward  the full chain, 100 % sampling, apps copying headers by hand
 //   otel     the full chain, 100 % sampling, apps with the OpenTelemetry SDK
 // The four runs are interleaved over several rounds so that drift on a shared machine hits all of them alike.
-// Then a latency run of `otel` at 50 % of its measured maximum, for a fair p99.
+// Then a latency run of `otel` at 50 % of its measured maximum, for a fair p99: an open model at a constant arrival
+// rate (k6, bench/constant-rate.k6.js). Not autocannon's rate limit: it sends each second's quota in one burst (a
+// half-load run is then a full-load run half of the time), and its latency correction for rate-limited runs
+// records extra samples at a 1 ms interval, which drags the percentiles down.
 // Writes bench/results/latest.json and docs/benchmarks.md. BENCH_SMOKE=1 runs it with tiny numbers (in `make test`)
 // and writes to .run/bench-smoke/ instead.
 import { execFile } from 'node:child_process';
@@ -14,7 +17,7 @@ import { format } from 'prettier';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT } from './lib/compose.ts';
+import { composeVariables, REPO_ROOT } from './lib/compose.ts';
 import { Mesh } from './lib/mesh.ts';
 import { countSpans, loadExpectedTraces } from './lib/trace-tree.ts';
 import { ENVOY_FLUSH_INTERVAL_MS, traceApiOf } from './lib/trace-backend.ts';
@@ -23,6 +26,8 @@ const SMOKE = process.env.BENCH_SMOKE === '1';
 const ROUNDS = SMOKE ? 1 : 3;
 const SECONDS = SMOKE ? 1 : 10;
 const CONNECTIONS = SMOKE ? 2 : 16;
+/** Long enough for a p99 that rests on more than a handful of requests (30 s × ~150 req/s: ~45 above it). */
+const HALF_LOAD_SECONDS = SMOKE ? 2 : 30;
 /** otel runs send a fixed number of requests (autocannon then waits for every answer), so spans can be counted. */
 const OTEL_REQUESTS_PER_ROUND = SMOKE ? 40 : 3400;
 const OUT_DIR = SMOKE
@@ -30,6 +35,8 @@ const OUT_DIR = SMOKE
   : path.join(REPO_ROOT, 'bench', 'results');
 const DOC = SMOKE ? path.join(OUT_DIR, 'benchmarks.md') : path.join(REPO_ROOT, 'docs', 'benchmarks.md');
 const AUTOCANNON = path.join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+const K6 = path.join(REPO_ROOT, '.tools', 'bin', 'k6');
+const K6_SCRIPT = path.join(REPO_ROOT, 'bench', 'constant-rate.k6.js');
 const MODES = ['limit', 'off', 'forward', 'otel'] as const;
 type Run = (typeof MODES)[number];
 
@@ -77,6 +84,54 @@ async function load(url: string, seconds: number, extra: string[] = []): Promise
   };
 }
 
+/**
+ * Open-model load: RATE new requests per second for `seconds`, each on whichever of MAX_VUS connections is free,
+ * whether or not earlier ones have answered. k6 reports requests it could not start (no free connection) as
+ * dropped_iterations: those count as errors, so an overloaded run cannot pass for a fast one.
+ */
+async function constantRate(url: string, rate: number, seconds: number): Promise<LoadResult> {
+  const summaryFile = path.join(REPO_ROOT, '.run', 'k6-summary.json');
+  mkdirSync(path.dirname(summaryFile), { recursive: true });
+  await run(
+    K6,
+    [
+      'run',
+      '--quiet',
+      '--no-usage-report', // k6 would otherwise report usage to its vendor
+      '--summary-export',
+      summaryFile,
+      ...[
+        '-e',
+        `URL=${url}`,
+        '-e',
+        `RATE=${rate}`,
+        '-e',
+        `DURATION=${seconds}`,
+        '-e',
+        `MAX_VUS=${CONNECTIONS * 4}`,
+      ],
+      K6_SCRIPT,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  const metrics = (
+    JSON.parse(readFileSync(summaryFile, 'utf8')) as {
+      metrics: Record<string, Record<string, number | undefined> | undefined>;
+    }
+  ).metrics;
+  const requests = metrics.http_reqs?.count ?? 0;
+  const failed = metrics.http_req_failed?.passes ?? 0; // "passes" of the failed-rate metric: failed requests
+  const duration = metrics.http_req_duration ?? {};
+  return {
+    requests: requests - failed,
+    rps: (requests - failed) / seconds,
+    p50: round1(duration['p(50)'] ?? NaN),
+    p90: round1(duration['p(90)'] ?? NaN),
+    p99: round1(duration['p(99)'] ?? NaN),
+    errors: failed + (metrics.dropped_iterations?.count ?? 0),
+  };
+}
+
 function cpuSeconds(pid: number | null): number {
   const fields =
     readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
@@ -108,6 +163,11 @@ async function settledSpanCount(zipkin: string): Promise<number> {
     if (now === last) return now;
     last = now;
   }
+}
+
+function packageVersion(name: string): string {
+  const manifest = path.join(REPO_ROOT, 'node_modules', name, 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
 function machine(): string {
@@ -201,14 +261,15 @@ async function main(): Promise<void> {
       }
     }
 
-    // The fair p99: otel at half its measured maximum (autocannon's overall rate limit).
+    // The fair p99: otel at half its measured maximum, at a constant arrival rate.
     await appsIn('otel');
     await sampling('');
     const otelMax = median(runs.otel.map((r) => r.rps));
-    const half = await load(`${front}/trace/1`, SECONDS, [
-      '--overallRate',
-      String(Math.max(1, Math.round(otelMax / 2))),
-    ]);
+    const half = await constantRate(
+      `${front}/trace/1`,
+      Math.max(1, Math.round(otelMax / 2)),
+      HALF_LOAD_SECONDS,
+    );
     console.log(
       `latency at 50 % of otel's maximum (${Math.round(otelMax / 2)} req/s): p50 ${half.p50} ms, p99 ${half.p99} ms`,
     );
@@ -243,7 +304,11 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         seconds_per_run: SECONDS,
         connections: CONNECTIONS,
-        load_generator: 'autocannon 8.0.0',
+        load_generators: {
+          closed_loop: `autocannon ${packageVersion('autocannon')}`,
+          constant_rate: `k6 ${composeVariables().K6_VERSION ?? '?'}`,
+        },
+        half_load_seconds: HALF_LOAD_SECONDS,
       },
       runs: summary,
       latency_at_half_otel_max: {
@@ -252,6 +317,7 @@ async function main(): Promise<void> {
         p90_ms: half.p90,
         p99_ms: half.p99,
         errors: half.errors,
+        requests: half.requests,
       },
       span_delivery: {
         expected: spansExpected,
@@ -293,7 +359,13 @@ function markdown(results: Record<string, unknown>, runs: Record<Run, unknown[]>
   const r = results as {
     machine: string;
     date: string;
-    settings: { rounds: number; seconds_per_run: number; connections: number };
+    settings: {
+      rounds: number;
+      seconds_per_run: number;
+      connections: number;
+      load_generators: { closed_loop: string; constant_rate: string };
+      half_load_seconds: number;
+    };
     runs: Record<
       Run,
       {
@@ -337,7 +409,7 @@ other (ratios), not with other machines.
 
 - Machine: ${r.machine}
 - Date: ${r.date}
-- Load: autocannon in its own process, ${r.settings.connections} connections, closed loop; ${r.settings.rounds} rounds of
+- Load: ${r.settings.load_generators.closed_loop} in its own process, ${r.settings.connections} connections, closed loop; ${r.settings.rounds} rounds of
   ${r.settings.seconds_per_run} s per run, the four runs interleaved in every round (medians below); each run after a 1 s warm-up.
   The mesh is the runner's (\`make run\`), all of it on this machine: the load generator competes with it for the CPUs.
 
@@ -347,10 +419,14 @@ ${rows.join('\n')}
 
 - **limit**: front-envoy alone, answering \`/healthz\` itself. **off**: the whole chain, sampling 0 % in every Envoy and
   the apps in \`off\` mode. **forward** and **otel**: the whole chain at 100 % sampling in those modes.
-- Latency at 50 % of otel's maximum (${h.rate_rps} req/s, rate-limited): p50 ${h.p50_ms} ms, p90 ${h.p90_ms} ms, p99 ${h.p99_ms} ms, ${h.errors} errors.
+- Latency at 50 % of otel's maximum: ${h.rate_rps} new requests per second for ${r.settings.half_load_seconds} s, at a constant
+  arrival rate (${r.settings.load_generators.constant_rate}, [bench/constant-rate.k6.js](../bench/constant-rate.k6.js)):
+  p50 ${h.p50_ms} ms, p90 ${h.p90_ms} ms, p99 ${h.p99_ms} ms, ${h.errors} errors.
 - Span delivery in otel: ${r.span_delivery.received} spans received by Zipkin of ${r.span_delivery.expected} expected
   (${SPANS_PER_REQUEST} per request × successful requests), counted by Zipkin's own \`zipkin_collector_spans_total\`
   after every Envoy and SDK flushed.
+
+Why tracing costs what it costs, and what was tried: [profiling.md](profiling.md).
 
 | target | result |
 |---|---|

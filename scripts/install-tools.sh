@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the real Envoy, Zipkin and Jaeger (and kustomize and kubernetes-validate for k8s/) into .tools/, at the
-# versions pinned in .env.
+# Installs the real Envoy, Zipkin and Jaeger (and k6 for the benchmark, kustomize and kubernetes-validate for k8s/) into
+# .tools/, at the versions pinned in .env.
 # Idempotent: a tool already at the pinned version is left alone, so a second run takes seconds.
-# Usage: scripts/install-tools.sh [envoy|zipkin|jaeger|kustomize|kubernetes-validate ...]   (default: all)
+# Usage: scripts/install-tools.sh [envoy|zipkin|jaeger|k6|kustomize|kubernetes-validate ...]   (default: all)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,6 +71,16 @@ install_kustomize() {
   say "kustomize $KUSTOMIZE_VERSION -> $bin"
 }
 
+install_k6() {
+  local bin="$tools/bin/k6"
+  if [[ -x "$bin" ]] && "$bin" version 2>/dev/null | grep -q "k6 $K6_VERSION "; then
+    return 0
+  fi
+  need go "install Go (k6 comes from the Go module proxy)"
+  CGO_ENABLED=0 GOBIN="$tools/bin" go install "go.k6.io/k6@$K6_VERSION" || die "go install of k6 $K6_VERSION failed"
+  say "k6 $K6_VERSION -> $bin"
+}
+
 install_kubernetes_validate() {
   local bin="$tools/venv/bin/kubernetes-validate"
   if [[ -x "$bin" ]] && "$tools/venv/bin/pip" show kubernetes-validate 2>/dev/null | grep -q "^Version: $KUBERNETES_VALIDATE_VERSION$"; then
@@ -83,11 +93,11 @@ install_kubernetes_validate() {
 }
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(envoy zipkin jaeger kustomize kubernetes-validate)
+[[ ${#targets[@]} -gt 0 ]] || targets=(envoy zipkin jaeger k6 kustomize kubernetes-validate)
 for t in "${targets[@]}"; do
   case "$t" in
-    envoy | zipkin | jaeger | kustomize) "install_$t" ;;
+    envoy | zipkin | jaeger | k6 | kustomize) "install_$t" ;;
     kubernetes-validate) install_kubernetes_validate ;;
-    *) die "unknown tool '$t' (allowed: envoy, zipkin, jaeger, kustomize, kubernetes-validate)" ;;
+    *) die "unknown tool '$t' (allowed: envoy, zipkin, jaeger, k6, kustomize, kubernetes-validate)" ;;
   esac
 done

@@ -22,12 +22,22 @@ describe('make bench, smoke run', () => {
       machine: string;
       runs: Record<string, { rps: number; p50_ms: number; p99_ms: number; errors: number }>;
       span_delivery: { expected: number; received: number };
+      latency_at_half_otel_max: {
+        rate_rps: number;
+        p50_ms: number;
+        p99_ms: number;
+        errors: number;
+        requests: number;
+      };
     };
     assert.match(results.machine, /vCPU/);
     for (const run of ['limit', 'off', 'forward', 'otel']) {
       assert.ok((results.runs[run]?.rps ?? 0) > 0, `${run} served requests`);
       assert.equal(results.runs[run]?.errors, 0, `${run} had no errors`);
     }
+    const half = results.latency_at_half_otel_max;
+    assert.equal(half.errors, 0, 'the constant-rate run: no failed or dropped requests');
+    assert.ok(half.requests > 0 && half.p50_ms > 0 && half.p99_ms >= half.p50_ms, JSON.stringify(half));
     assert.ok(results.span_delivery.expected > 0);
     assert.equal(
       results.span_delivery.received,
