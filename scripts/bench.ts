@@ -270,8 +270,16 @@ async function main(): Promise<void> {
       Math.max(1, Math.round(otelMax / 2)),
       HALF_LOAD_SECONDS,
     );
+    // The same rate with tracing off: how much of the tail is tracing's, and how much this shared machine's.
+    await appsIn('off');
+    await sampling('0');
+    const halfOff = await constantRate(
+      `${front}/trace/1`,
+      Math.max(1, Math.round(otelMax / 2)),
+      HALF_LOAD_SECONDS,
+    );
     console.log(
-      `latency at 50 % of otel's maximum (${Math.round(otelMax / 2)} req/s): p50 ${half.p50} ms, p99 ${half.p99} ms`,
+      `latency at 50 % of otel's maximum (${Math.round(otelMax / 2)} req/s): p50 ${half.p50} ms, p99 ${half.p99} ms; tracing off: p50 ${halfOff.p50} ms, p99 ${halfOff.p99} ms`,
     );
 
     const summary = Object.fromEntries(
@@ -318,6 +326,13 @@ async function main(): Promise<void> {
         p99_ms: half.p99,
         errors: half.errors,
         requests: half.requests,
+        tracing_off: {
+          p50_ms: halfOff.p50,
+          p90_ms: halfOff.p90,
+          p99_ms: halfOff.p99,
+          errors: halfOff.errors,
+          requests: halfOff.requests,
+        },
       },
       span_delivery: {
         expected: spansExpected,
@@ -385,6 +400,7 @@ function markdown(results: Record<string, unknown>, runs: Record<Run, unknown[]>
       p90_ms: number;
       p99_ms: number;
       errors: number;
+      tracing_off: { p50_ms: number; p90_ms: number; p99_ms: number; errors: number };
     };
     span_delivery: { expected: number; received: number };
     targets: {
@@ -421,7 +437,8 @@ ${rows.join('\n')}
   the apps in \`off\` mode. **forward** and **otel**: the whole chain at 100 % sampling in those modes.
 - Latency at 50 % of otel's maximum: ${h.rate_rps} new requests per second for ${r.settings.half_load_seconds} s, at a constant
   arrival rate (${r.settings.load_generators.constant_rate}, [bench/constant-rate.k6.js](../bench/constant-rate.k6.js)):
-  p50 ${h.p50_ms} ms, p90 ${h.p90_ms} ms, p99 ${h.p99_ms} ms, ${h.errors} errors.
+  p50 ${h.p50_ms} ms, p90 ${h.p90_ms} ms, p99 ${h.p99_ms} ms, ${h.errors} errors. The same rate with tracing off (as in
+  **off**): p50 ${h.tracing_off.p50_ms} ms, p90 ${h.tracing_off.p90_ms} ms, p99 ${h.tracing_off.p99_ms} ms, ${h.tracing_off.errors} errors.
 - Span delivery in otel: ${r.span_delivery.received} spans received by Zipkin of ${r.span_delivery.expected} expected
   (${SPANS_PER_REQUEST} per request × successful requests), counted by Zipkin's own \`zipkin_collector_spans_total\`
   after every Envoy and SDK flushed.

@@ -28,6 +28,7 @@ describe('make bench, smoke run', () => {
         p99_ms: number;
         errors: number;
         requests: number;
+        tracing_off: { p50_ms: number; errors: number; requests: number };
       };
     };
     assert.match(results.machine, /vCPU/);
@@ -38,6 +39,8 @@ describe('make bench, smoke run', () => {
     const half = results.latency_at_half_otel_max;
     assert.equal(half.errors, 0, 'the constant-rate run: no failed or dropped requests');
     assert.ok(half.requests > 0 && half.p50_ms > 0 && half.p99_ms >= half.p50_ms, JSON.stringify(half));
+    assert.equal(half.tracing_off.errors, 0, 'the constant-rate run with tracing off: no failed requests');
+    assert.ok(half.tracing_off.requests > 0 && half.tracing_off.p50_ms > 0, JSON.stringify(half.tracing_off));
     assert.ok(results.span_delivery.expected > 0);
     assert.equal(
       results.span_delivery.received,
