@@ -265,6 +265,7 @@ async function main(): Promise<void> {
     await appsIn('otel');
     await sampling('');
     const otelMax = median(runs.otel.map((r) => r.rps));
+    await load(`${front}/trace/1`, 1); // warm-up, not measured (as before every run)
     const half = await constantRate(
       `${front}/trace/1`,
       Math.max(1, Math.round(otelMax / 2)),
@@ -273,6 +274,7 @@ async function main(): Promise<void> {
     // The same rate with tracing off: how much of the tail is tracing's, and how much this shared machine's.
     await appsIn('off');
     await sampling('0');
+    await load(`${front}/trace/1`, 1); // the apps just restarted: warm them up first
     const halfOff = await constantRate(
       `${front}/trace/1`,
       Math.max(1, Math.round(otelMax / 2)),
