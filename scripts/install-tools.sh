@@ -60,30 +60,33 @@ install_jaeger() {
   say "Jaeger $JAEGER_VERSION -> $bin"
 }
 
-install_kustomize() {
-  local bin="$tools/bin/kustomize"
-  if [[ -x "$bin" ]] && "$bin" version 2>/dev/null | grep -q "$KUSTOMIZE_VERSION"; then
+# A Go tool from the Go module proxy into .tools/bin, once per pinned version (a stamp file beside it says which).
+#   go_install NAME VERSION PACKAGE@VERSION [extra `go install` arguments]
+go_install() {
+  local name="$1" version="$2" package="$3" bin="$tools/bin/$1" stamp="$tools/bin/$1.version"
+  shift 3
+  if [[ -x "$bin" && "$(cat "$stamp" 2>/dev/null)" == "$version" ]]; then
     return 0
   fi
-  need go "install Go (kustomize comes from the Go module proxy)"
-  CGO_ENABLED=0 GOBIN="$tools/bin" go install -ldflags "-X sigs.k8s.io/kustomize/api/provenance.version=$KUSTOMIZE_VERSION" \
-    "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" || die "go install of kustomize $KUSTOMIZE_VERSION failed"
-  say "kustomize $KUSTOMIZE_VERSION -> $bin"
+  need go "install Go ($name comes from the Go module proxy)"
+  CGO_ENABLED=0 GOBIN="$tools/bin" go install "$@" "$package" || die "go install of $name $version failed"
+  echo "$version" >"$stamp"
+  say "$name $version -> $bin"
+}
+
+install_kustomize() {
+  go_install kustomize "$KUSTOMIZE_VERSION" "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" \
+    -ldflags "-X sigs.k8s.io/kustomize/api/provenance.version=$KUSTOMIZE_VERSION"
 }
 
 install_k6() {
-  local bin="$tools/bin/k6"
-  if [[ -x "$bin" ]] && "$bin" version 2>/dev/null | grep -q "k6 $K6_VERSION "; then
-    return 0
-  fi
-  need go "install Go (k6 comes from the Go module proxy)"
-  CGO_ENABLED=0 GOBIN="$tools/bin" go install "go.k6.io/k6@$K6_VERSION" || die "go install of k6 $K6_VERSION failed"
-  say "k6 $K6_VERSION -> $bin"
+  go_install k6 "$K6_VERSION" "go.k6.io/k6@$K6_VERSION"
 }
 
 install_kubernetes_validate() {
   local bin="$tools/venv/bin/kubernetes-validate"
-  if [[ -x "$bin" ]] && "$tools/venv/bin/pip" show kubernetes-validate 2>/dev/null | grep -q "^Version: $KUBERNETES_VALIDATE_VERSION$"; then
+  # Read pip's whole answer: `pip show | grep -q` fails under pipefail when grep stops reading early.
+  if [[ -x "$bin" && "$("$tools/venv/bin/pip" show kubernetes-validate 2>/dev/null | sed -n 's/^Version: //p')" == "$KUBERNETES_VALIDATE_VERSION" ]]; then
     return 0
   fi
   [[ -x "$tools/venv/bin/pip" ]] || python3 -m venv "$tools/venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
@@ -92,12 +95,10 @@ install_kubernetes_validate() {
   say "kubernetes-validate $KUBERNETES_VALIDATE_VERSION -> $bin"
 }
 
+all_tools=(envoy zipkin jaeger k6 kustomize kubernetes-validate)
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(envoy zipkin jaeger k6 kustomize kubernetes-validate)
+[[ ${#targets[@]} -gt 0 ]] || targets=("${all_tools[@]}")
 for t in "${targets[@]}"; do
-  case "$t" in
-    envoy | zipkin | jaeger | k6 | kustomize) "install_$t" ;;
-    kubernetes-validate) install_kubernetes_validate ;;
-    *) die "unknown tool '$t' (allowed: envoy, zipkin, jaeger, k6, kustomize, kubernetes-validate)" ;;
-  esac
+  [[ " ${all_tools[*]} " == *" $t "* ]] || die "unknown tool '$t' (allowed: ${all_tools[*]})"
+  "install_${t//-/_}"
 done
