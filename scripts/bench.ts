@@ -186,29 +186,29 @@ async function main(): Promise<void> {
     // (a Node TCP proxy in this very process, which would be measured too).
     const front = `http://${mesh.host('front-envoy').ip}:8000`;
     const zipkin = mesh.publishedUrl('zipkin', traceApiOf('zipkin').port);
-    const sampling = async (percent: string) => {
-      // front-envoy's admin from the host; each sidecar's from inside its own namespace (loopback only)
-      const response = await fetch(
-        `${mesh.publishedUrl('front-envoy', 9901)}/runtime_modify?tracing.random_sampling=${percent}`,
-        { method: 'POST' },
-      );
-      if (!response.ok) throw new Error(`front-envoy runtime_modify: ${response.status}`);
-      for (const app of GROUPS.apps) {
-        const { code } = mesh.execIn(app, [
-          'curl',
-          '-sf',
-          '-X',
-          'POST',
-          `http://127.0.0.1:9901/runtime_modify?tracing.random_sampling=${percent}`,
-        ]);
-        if (code !== 0) throw new Error(`${app}-envoy runtime_modify failed`);
+    /** Every Envoy's random sampling ('' = back to its config's 100 %), through its admin API in its own namespace. */
+    const sampling = (percent: string) => {
+      for (const envoy of mesh.envoys) {
+        const url = `http://127.0.0.1:${mesh.envoyAdminPort(envoy)}/runtime_modify?tracing.random_sampling=${percent}`;
+        const { code } = mesh.execIn(envoy, ['curl', '-sf', '-X', 'POST', url]);
+        if (code !== 0) throw new Error(`${envoy} runtime_modify failed`);
       }
     };
     let appsMode = 'otel';
-    const appsIn = async (mode: string) => {
-      if (mode === appsMode) return;
-      for (const app of GROUPS.apps) await mesh.restart(app, { TRACING_MODE: mode });
-      appsMode = mode;
+    /** Puts the mesh in a run's mode: the apps' TRACING_MODE (restarting them only on a change) and Envoy sampling. */
+    const enter = async (run: Run) => {
+      if (run === 'limit') return; // front-envoy answers /healthz itself, untraced, in every mode
+      if (run !== appsMode) {
+        for (const app of GROUPS.apps) await mesh.restart(app, { TRACING_MODE: run });
+        appsMode = run;
+      }
+      sampling(run === 'off' ? '0' : '');
+    };
+    /** A constant-rate run in a mode, after the same unmeasured warm-up every run gets. */
+    const atConstantRate = async (run: Run, rate: number) => {
+      await enter(run);
+      await load(`${front}/trace/1`, 1);
+      return constantRate(`${front}/trace/1`, rate, HALF_LOAD_SECONDS);
     };
 
     const runs: Record<Run, (LoadResult & { cpuPer1k: Record<string, number>; peakRssMiB: number })[]> = {
@@ -221,13 +221,7 @@ async function main(): Promise<void> {
     let spansReceived = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       for (const run of MODES) {
-        if (run === 'off') {
-          await appsIn('off');
-          await sampling('0');
-        } else if (run !== 'limit') {
-          await appsIn(run);
-          await sampling(''); // back to the configs' 100 %
-        }
+        await enter(run);
         const url = run === 'limit' ? `${front}/healthz` : `${front}/trace/1`;
         await load(url, 1); // warm-up, not measured
         const spansBefore = run === 'otel' ? await settledSpanCount(zipkin) : 0;
@@ -261,27 +255,13 @@ async function main(): Promise<void> {
       }
     }
 
-    // The fair p99: otel at half its measured maximum, at a constant arrival rate.
-    await appsIn('otel');
-    await sampling('');
-    const otelMax = median(runs.otel.map((r) => r.rps));
-    await load(`${front}/trace/1`, 1); // warm-up, not measured (as before every run)
-    const half = await constantRate(
-      `${front}/trace/1`,
-      Math.max(1, Math.round(otelMax / 2)),
-      HALF_LOAD_SECONDS,
-    );
-    // The same rate with tracing off: how much of the tail is tracing's, and how much this shared machine's.
-    await appsIn('off');
-    await sampling('0');
-    await load(`${front}/trace/1`, 1); // the apps just restarted: warm them up first
-    const halfOff = await constantRate(
-      `${front}/trace/1`,
-      Math.max(1, Math.round(otelMax / 2)),
-      HALF_LOAD_SECONDS,
-    );
+    // The fair p99: otel at half its measured maximum, at a constant arrival rate; then the same rate with tracing
+    // off, to tell how much of the tail is tracing's and how much this shared machine's.
+    const halfRate = Math.max(1, Math.round(median(runs.otel.map((r) => r.rps)) / 2));
+    const half = await atConstantRate('otel', halfRate);
+    const halfOff = await atConstantRate('off', halfRate);
     console.log(
-      `latency at 50 % of otel's maximum (${Math.round(otelMax / 2)} req/s): p50 ${half.p50} ms, p99 ${half.p99} ms; tracing off: p50 ${halfOff.p50} ms, p99 ${halfOff.p99} ms`,
+      `latency at 50 % of otel's maximum (${halfRate} req/s): p50 ${half.p50} ms, p99 ${half.p99} ms; tracing off: p50 ${halfOff.p50} ms, p99 ${halfOff.p99} ms`,
     );
 
     const summary = Object.fromEntries(
@@ -303,11 +283,8 @@ async function main(): Promise<void> {
           },
         ];
       }),
-    ) as unknown as Record<
-      Run,
-      { rps: number; p50_ms: number; p99_ms: number; errors: number; requests: number }
-    >;
-    const results = {
+    ) as Record<Run, RunSummary>;
+    const results: BenchResults = {
       machine: machine(),
       date: new Date().toISOString(),
       settings: {
@@ -322,7 +299,7 @@ async function main(): Promise<void> {
       },
       runs: summary,
       latency_at_half_otel_max: {
-        rate_rps: Math.round(otelMax / 2),
+        rate_rps: halfRate,
         p50_ms: half.p50,
         p90_ms: half.p90,
         p99_ms: half.p99,
@@ -372,46 +349,48 @@ const median = (values: number[]) => {
 const round1 = (value: number) => Math.round(value * 10) / 10;
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
-function markdown(results: Record<string, unknown>, runs: Record<Run, unknown[]>): string {
-  const r = results as {
-    machine: string;
-    date: string;
-    settings: {
-      rounds: number;
-      seconds_per_run: number;
-      connections: number;
-      load_generators: { closed_loop: string; constant_rate: string };
-      half_load_seconds: number;
-    };
-    runs: Record<
-      Run,
-      {
-        rps: number;
-        p50_ms: number;
-        p90_ms: number;
-        p99_ms: number;
-        errors: number;
-        requests: number;
-        cpu_seconds_per_1000_requests: Record<string, number>;
-        apps_peak_rss_mib: number;
-      }
-    >;
-    latency_at_half_otel_max: {
-      rate_rps: number;
-      p50_ms: number;
-      p90_ms: number;
-      p99_ms: number;
-      errors: number;
-      tracing_off: { p50_ms: number; p90_ms: number; p99_ms: number; errors: number };
-    };
-    span_delivery: { expected: number; received: number };
-    targets: {
-      otel_vs_off_throughput: number;
-      otel_at_least_85_percent_of_off: boolean;
-      span_delivery_complete: boolean;
-      p99_at_half_load_within_2x_p50: boolean;
-    };
+interface RunSummary {
+  rps: number;
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  errors: number;
+  requests: number;
+  cpu_seconds_per_1000_requests: Record<string, number>;
+  apps_peak_rss_mib: number;
+}
+
+interface Latency {
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  errors: number;
+  requests: number;
+}
+
+/** bench/results/latest.json */
+interface BenchResults {
+  machine: string;
+  date: string;
+  settings: {
+    rounds: number;
+    seconds_per_run: number;
+    connections: number;
+    load_generators: { closed_loop: string; constant_rate: string };
+    half_load_seconds: number;
   };
+  runs: Record<Run, RunSummary>;
+  latency_at_half_otel_max: Latency & { rate_rps: number; tracing_off: Latency };
+  span_delivery: { expected: number; received: number; spans_per_request: number };
+  targets: {
+    otel_vs_off_throughput: number;
+    otel_at_least_85_percent_of_off: boolean;
+    span_delivery_complete: boolean;
+    p99_at_half_load_within_2x_p50: boolean;
+  };
+}
+
+function markdown(r: BenchResults, runs: Record<Run, unknown[]>): string {
   const rows = MODES.map((run) => {
     const x = r.runs[run];
     const cpu = x.cpu_seconds_per_1000_requests;
