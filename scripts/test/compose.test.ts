@@ -121,6 +121,21 @@ describe('the consistency checks fail when the files disagree', () => {
     ]);
   });
 
+  it('names a cluster that points at an internal listener the Envoy does not have', () => {
+    const config = path.join(mkdtempSync(path.join(os.tmpdir(), 'envoy-broken-')), 'front-envoy.yaml');
+    const original = readFileSync(path.join(REPO_ROOT, 'front-envoy', 'front-envoy.yaml'), 'utf8');
+    writeFileSync(config, original.replace('server_listener_name: front', 'server_listener_name: nope'));
+    const problems = checkConsistency(
+      broken((text) => text.replace('./front-envoy/front-envoy.yaml', config)),
+    );
+    assert.ok(
+      problems.some((p) =>
+        p.endsWith('cluster "front" names "nope", not an internal listener of this Envoy'),
+      ),
+      problems.join('\n'),
+    );
+  });
+
   it('names a missing mounted config', () => {
     const problems = checkConsistency(
       broken((text) => text.replace('./envoy-configs/service2-envoy.yaml', './envoy-configs/nope.yaml')),
