@@ -53,6 +53,39 @@ describe('tracing controls (Zipkin, otel mode)', () => {
     assert.equal(traceReason((await get()).headers.get('x-request-id')), '9');
   });
 
+  it("replaces an outside caller's x-request-id (its reason character forces nothing), keeps one from inside", async () => {
+    // A UUID whose reason character says "forced" (a): kept, it would make the request traced at 0 %.
+    const forged = '0f0f0f0f-0f0f-af0f-8f0f-0f0f0f0f0f0f';
+    await setSampling('0');
+    try {
+      const outside = await get({ 'x-request-id': forged });
+      assert.notEqual(outside.headers.get('x-request-id'), forged);
+      assert.equal(traceReason(outside.headers.get('x-request-id')), '4'); // not traced
+    } finally {
+      await setSampling('');
+    }
+    const inside = execFileSync(
+      'ip',
+      [
+        'netns',
+        'exec',
+        'tm-service1',
+        'curl',
+        '-s',
+        '-o',
+        '/dev/null',
+        '-D',
+        '-',
+        '-H',
+        `x-request-id: ${forged}`,
+        'http://front-envoy:8000/trace/1',
+      ],
+      { encoding: 'utf8' },
+    );
+    // Kept as it came: inside the mesh its reason character counts, as x-envoy-force-trace does.
+    assert.equal(/^x-request-id: (\S+)/im.exec(inside)?.[1], forged);
+  });
+
   it('honours x-envoy-force-trace from inside the mesh at 0 % sampling', async () => {
     await setSampling('0');
     try {
