@@ -8,8 +8,14 @@ import { parse } from 'yaml';
 import { REPO_ROOT } from '../../lib/compose.ts';
 import { CORPUS_FILE, generateCorpus, type HostileCase } from '../../lib/hostile-corpus.ts';
 import { rawGet, type RawResponse } from '../../lib/raw-http.ts';
-import { buildActualTrace, loadExpectedTraces, renderTree, sameShape } from '../../lib/trace-tree.ts';
-import { afterEnvoyFlush, meshFor, PORT_OFFSET } from './support.ts';
+import {
+  buildActualTrace,
+  countSpans,
+  loadExpectedTraces,
+  renderTree,
+  sameShape,
+} from '../../lib/trace-tree.ts';
+import { afterEnvoyFlush, meshFor, PORT_OFFSET, waitForCount } from './support.ts';
 
 const corpus = JSON.parse(readFileSync(CORPUS_FILE, 'utf8')) as HostileCase[];
 const VALID_ID = /^([0-9a-f]{16}|[0-9a-f]{32})$/;
@@ -82,9 +88,9 @@ describe('hostile trace headers through the front proxy (otel mode)', () => {
     const traceId = response.headers['x-b3-traceid'] ?? '';
     assert.match(traceId, /^[0-9a-f]{32}$/);
     assert.notEqual(traceId, zero);
-    await afterEnvoyFlush();
-    const trace = buildActualTrace(await under.backend.trace(traceId));
-    assert.ok(sameShape([loadExpectedTraces().otel.tree], trace.roots), renderTree(trace.roots));
+    const expected = loadExpectedTraces().otel.tree;
+    const trace = buildActualTrace(await waitForCount(under.backend, traceId, countSpans([expected])));
+    assert.ok(sameShape([expected], trace.roots), renderTree(trace.roots));
     assert.deepEqual(trace.orphans, [], 'no span points at the caller context that was dropped');
   });
 
