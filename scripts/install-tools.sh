@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the real Envoy, Zipkin and Jaeger (and k6 for the benchmark, kustomize and kubernetes-validate for k8s/) into
+# Installs the real Envoy, Zipkin and Jaeger, the Docker Compose v2 plugin where the docker CLI has none (and k6 for the benchmark, kustomize and kubernetes-validate for k8s/) into
 # .tools/, at the versions pinned in .env.
 # Idempotent: a tool already at the pinned version is left alone, so a second run takes seconds.
-# Usage: scripts/install-tools.sh [envoy|zipkin|jaeger|k6|kustomize|kubernetes-validate ...]   (default: all)
+# Usage: scripts/install-tools.sh [envoy|zipkin|jaeger|compose|k6|kustomize|kubernetes-validate ...]   (default: all)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,22 +42,39 @@ install_zipkin() {
   say "Zipkin $ZIPKIN_VERSION -> $jar"
 }
 
-install_jaeger() {
-  local bin="$tools/bin/jaeger" stamp="$tools/bin/jaeger.version"
-  local module="github.com/jaegertracing/jaeger@$JAEGER_GO_MODULE_VERSION"
-  if [[ -x "$bin" && "$(cat "$stamp" 2>/dev/null)" == "$JAEGER_GO_MODULE_VERSION" ]]; then
+# A Go program built from its module's source at a pinned tag, as the main module, into BIN.
+#   go_build_module NAME VERSION MODULE PACKAGE BIN [LDFLAGS]
+# `go install pkg@version` refuses modules whose go.mod has replace or exclude directives (Jaeger's and Compose's
+# have): so fetch the module into Go's module cache and build it there, where those directives apply.
+go_build_module() {
+  local name="$1" version="$2" module="$3" package="$4" bin="$5" stamp="$5.version" ldflags="${6:-}"
+  if [[ -x "$bin" && "$(cat "$stamp" 2>/dev/null)" == "$version" ]]; then
     return 0
   fi
-  need go "install Go (Jaeger is built from source at the pinned release)"
-  say "building Jaeger $JAEGER_VERSION ($module, ./cmd/jaeger); the first build takes a few minutes"
-  # `go install pkg@version` refuses modules whose go.mod has replace directives, as Jaeger's has. So: fetch the
-  # module source into Go's module cache and build it there as the main module, which honours them.
+  need go "install Go ($name is built from source at the pinned release)"
+  say "building $name ($module@$version, $package); the first build takes a few minutes"
   local source
-  source="$(go mod download -json "$module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [[ -d "$source" ]] || die "go mod download $module failed"
-  (cd "$source" && CGO_ENABLED=0 go build -trimpath -o "$bin" ./cmd/jaeger) || die "go build of $module ./cmd/jaeger failed"
-  echo "$JAEGER_GO_MODULE_VERSION" >"$stamp"
-  say "Jaeger $JAEGER_VERSION -> $bin"
+  source="$(go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -d "$source" ]] || die "go mod download $module@$version failed"
+  mkdir -p "$(dirname "$bin")"
+  (cd "$source" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin" "$package") || die "go build of $module $package failed"
+  echo "$version" >"$stamp"
+  say "$name $version -> $bin"
+}
+
+install_jaeger() {
+  go_build_module "Jaeger $JAEGER_VERSION" "$JAEGER_GO_MODULE_VERSION" github.com/jaegertracing/jaeger ./cmd/jaeger \
+    "$tools/bin/jaeger"
+}
+
+# The Docker Compose v2 CLI plugin, where the docker CLI has none (scripts/engine/engine.sh points DOCKER_CONFIG here).
+install_compose() {
+  if [[ -z "${DOCKER_CONFIG:-}" ]] && docker compose version >/dev/null 2>&1; then
+    return 0 # the user's own Compose
+  fi
+  # The version string is set at link time, as compose's own release build does (else it reports "dev").
+  go_build_module "Docker Compose" "$COMPOSE_VERSION" github.com/docker/compose/v2 ./cmd \
+    "$tools/docker/cli-plugins/docker-compose" "-X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION"
 }
 
 # A Go tool from the Go module proxy into .tools/bin, once per pinned version (a stamp file beside it says which).
@@ -95,7 +112,7 @@ install_kubernetes_validate() {
   say "kubernetes-validate $KUBERNETES_VALIDATE_VERSION -> $bin"
 }
 
-all_tools=(envoy zipkin jaeger k6 kustomize kubernetes-validate)
+all_tools=(envoy zipkin jaeger compose k6 kustomize kubernetes-validate)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all_tools[@]}")
 for t in "${targets[@]}"; do

