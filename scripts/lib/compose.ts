@@ -1,11 +1,10 @@
-// Reads docker-compose.yaml (plus override files, e.g. the Jaeger one) the way `docker compose` does, for the
-// parts of the Compose spec this project uses: `.env` interpolation, YAML merge keys, and multi-file merging.
-// Any key outside that subset is an error naming the service and the key: the runner must never silently skip
-// something compose would do.
+// The compose project as compose itself reads it: `docker compose config --format json` (interpolation from .env
+// and the environment, YAML merge keys, override files merged), mapped to the few facts the checks, tests and
+// scripts use. One reader, compose's own: what it refuses, every user of this project would see refused too.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { parse as parseYaml } from 'yaml';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
 
@@ -28,7 +27,6 @@ export interface Healthcheck {
   timeoutMs: number;
   retries: number;
   startPeriodMs: number;
-  startIntervalMs: number;
 }
 
 export interface ComposeService {
@@ -69,22 +67,6 @@ export class ComposeError extends Error {
   override name = 'ComposeError';
 }
 
-const SERVICE_KEYS = new Set([
-  'image',
-  'build',
-  'command',
-  'environment',
-  'volumes',
-  'ports',
-  'networks',
-  'network_mode',
-  'expose',
-  'healthcheck',
-  'depends_on',
-  'user',
-]);
-const TOP_LEVEL_KEYS = new Set(['name', 'services', 'networks']);
-
 /** The variables compose interpolates with: .env, overridden by the process environment (as compose does). */
 export function composeVariables(
   env: NodeJS.ProcessEnv = process.env,
@@ -97,89 +79,52 @@ export function composeVariables(
   return { ...fromFile, ...fromProcess };
 }
 
-/** ${VAR}, ${VAR:-default}, ${VAR-default}, and $$ for a literal $. An unset ${VAR} without default is an error. */
-export function interpolate(value: string, variables: Record<string, string>, where: string): string {
-  return value.replace(
-    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g,
-    (match, name: string | undefined, operator: string | undefined, fallback: string | undefined) => {
-      if (match === '$$') return '$';
-      const current = variables[name ?? ''];
-      if (operator === ':-') return current ? current : (fallback ?? '');
-      if (operator === '-') return current ?? fallback ?? '';
-      if (current === undefined)
-        throw new ComposeError(`${where}: variable \${${String(name)}} is not set (.env?)`);
-      return current;
-    },
-  );
-}
-
-function interpolateDeep(value: unknown, variables: Record<string, string>, where: string): unknown {
-  if (typeof value === 'string') return interpolate(value, variables, where);
-  if (Array.isArray(value)) return value.map((item) => interpolateDeep(item, variables, where));
-  if (isRecord(value)) {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, interpolateDeep(item, variables, `${where}.${key}`)]),
-    );
-  }
-  return value;
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * Compose's merge of an override file: mappings merge; volumes merge by their container path (an override mounts
- * another file at the same place); ports and expose add up; other lists are replaced. A list of networks meets a
- * mapping of networks as compose does: the mapping's details are kept.
- */
-function mergeOverride(base: unknown, override: unknown, key = ''): unknown {
-  if (key === 'networks' && Array.isArray(base) && isRecord(override)) {
-    return mergeOverride(Object.fromEntries(base.map((name) => [String(name), {}])), override, key);
-  }
-  if (key === 'volumes' && Array.isArray(base) && Array.isArray(override)) {
-    const target = (volume: unknown) => String(volume).split(':')[1];
-    const replaced = new Set(override.map(target));
-    return [
-      ...(base as unknown[]).filter((volume) => !replaced.has(target(volume))),
-      ...(override as unknown[]),
-    ];
-  }
-  if (isRecord(base) && isRecord(override)) {
-    const merged: Record<string, unknown> = { ...base };
-    for (const [name, value] of Object.entries(override))
-      merged[name] = mergeOverride(base[name], value, name);
-    return merged;
-  }
-  if (Array.isArray(base) && Array.isArray(override) && (key === 'ports' || key === 'expose')) {
-    const before = base as unknown[];
-    return [...before, ...(override as unknown[]).filter((item) => !before.includes(item))];
-  }
-  return override ?? base;
+function asRecord(value: unknown, where: string): Record<string, unknown> {
+  if (!isRecord(value)) throw new ComposeError(`${where}: expected a mapping`);
+  return value;
 }
 
-/** The files merged into one document, interpolated, as `docker compose config` would show it. */
-export function loadComposeDocument(
+/** A scalar of compose's JSON as text ('' for null). */
+const text = (value: unknown): string =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.map((item) => String(item)) : typeof value === 'string' ? [value] : [];
+
+/** `docker compose config` of these files, as JSON: the document compose would run (needs the compose CLI only). */
+export function composeConfigDocument(
   files: string[],
-  variables = composeVariables(),
+  env: NodeJS.ProcessEnv = process.env,
 ): Record<string, unknown> {
-  let document: unknown = {};
-  for (const file of files) {
-    const raw: unknown = parseYaml(readFileSync(file, 'utf8'), { merge: true });
-    if (!isRecord(raw)) throw new ComposeError(`${file}: not a compose file`);
-    document = mergeOverride(document, interpolateDeep(raw, variables, path.basename(file)));
+  try {
+    const json = execFileSync(
+      'docker',
+      [
+        'compose',
+        '--project-directory',
+        REPO_ROOT,
+        ...files.flatMap((file) => ['-f', file]),
+        'config',
+        '--format',
+        'json',
+      ],
+      { cwd: REPO_ROOT, encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    return asRecord(JSON.parse(json), 'docker compose config');
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new ComposeError(
+      `docker compose config refused ${files.map((f) => path.basename(f)).join(' + ')}: ${stderr ?? String(error)}`,
+    );
   }
-  if (!isRecord(document)) throw new ComposeError('no compose file');
-  return document;
 }
 
-export function loadCompose(files: string[], variables = composeVariables()): ComposeProject {
-  const document = loadComposeDocument(files, variables);
-  for (const key of Object.keys(document)) {
-    if (!TOP_LEVEL_KEYS.has(key) && !key.startsWith('x-')) {
-      throw new ComposeError(`top-level key "${key}" is not supported by this runner`);
-    }
-  }
+export function loadCompose(files: string[], env: NodeJS.ProcessEnv = process.env): ComposeProject {
+  const document = composeConfigDocument(files, env);
   const services = new Map<string, ComposeService>();
   for (const [name, spec] of Object.entries(asRecord(document.services, 'services'))) {
     services.set(name, readService(name, asRecord(spec, `service ${name}`)));
@@ -199,146 +144,85 @@ export function loadCompose(files: string[], variables = composeVariables()): Co
   return { name: typeof document.name === 'string' ? document.name : 'compose', services, networks };
 }
 
-function asRecord(value: unknown, where: string): Record<string, unknown> {
-  if (!isRecord(value)) throw new ComposeError(`${where}: expected a mapping`);
-  return value;
-}
-
 function readService(name: string, spec: Record<string, unknown>): ComposeService {
-  for (const key of Object.keys(spec)) {
-    if (!SERVICE_KEYS.has(key))
-      throw new ComposeError(`service "${name}": key "${key}" is not supported by this runner`);
-  }
-  const where = `service "${name}"`;
   const networkMode = typeof spec.network_mode === 'string' ? spec.network_mode : null;
-  if (networkMode !== null && !networkMode.startsWith('service:')) {
-    throw new ComposeError(`${where}: network_mode "${networkMode}" is not supported (only service:NAME)`);
-  }
+  const build = isRecord(spec.build) ? spec.build : null;
+  const networks = isRecord(spec.networks) ? spec.networks : {};
+  const healthcheck =
+    isRecord(spec.healthcheck) && spec.healthcheck.disable !== true ? spec.healthcheck : null;
   return {
     name,
     image: typeof spec.image === 'string' ? spec.image : null,
-    build: readBuild(spec.build, where),
-    command: spec.command === undefined ? null : stringList(spec.command, `${where} command`),
-    environment: readEnvironment(spec.environment, where),
-    mounts: (spec.volumes === undefined ? [] : stringList(spec.volumes, `${where} volumes`)).map((volume) =>
-      readMount(volume, where),
+    build: build
+      ? {
+          context: text(build.context),
+          dockerfile: typeof build.dockerfile === 'string' ? build.dockerfile : 'Dockerfile',
+        }
+      : null,
+    command: spec.command === undefined || spec.command === null ? null : strings(spec.command),
+    environment: Object.fromEntries(
+      Object.entries(isRecord(spec.environment) ? spec.environment : {}).map(([key, value]) => [
+        key,
+        text(value),
+      ]),
     ),
-    ports: (spec.ports === undefined ? [] : stringList(spec.ports, `${where} ports`)).map((port) =>
-      readPort(port, where),
+    mounts: (Array.isArray(spec.volumes) ? spec.volumes : []).filter(isRecord).map((volume) => ({
+      source: String(volume.source),
+      target: String(volume.target),
+      readOnly: volume.read_only === true,
+    })),
+    ports: (Array.isArray(spec.ports) ? spec.ports : []).filter(isRecord).map((port) => ({
+      hostIp: typeof port.host_ip === 'string' ? port.host_ip : '0.0.0.0',
+      hostPort: Number(port.published),
+      containerPort: Number(port.target),
+    })),
+    networks: Object.keys(networks),
+    aliases: Object.values(networks).flatMap((network) =>
+      isRecord(network) ? strings(network.aliases) : [],
     ),
-    networks: Array.isArray(spec.networks)
-      ? stringList(spec.networks, `${where} networks`)
-      : Object.keys(asRecord(spec.networks ?? {}, `${where} networks`)),
-    aliases: Array.isArray(spec.networks)
-      ? []
-      : Object.values(asRecord(spec.networks ?? {}, `${where} networks`)).flatMap((network) =>
-          isRecord(network) && network.aliases !== undefined
-            ? stringList(network.aliases, `${where} aliases`)
-            : [],
-        ),
-    expose: (spec.expose === undefined ? [] : stringList(spec.expose, `${where} expose`)).map(Number),
-    sharesNetworkOf: networkMode?.slice('service:'.length) ?? null,
-    healthcheck:
-      spec.healthcheck === undefined ? null : readHealthcheck(asRecord(spec.healthcheck, where), where),
-    dependsOn: readDependsOn(spec.depends_on, where),
+    expose: strings(spec.expose).map(Number),
+    sharesNetworkOf: networkMode?.startsWith('service:') ? networkMode.slice('service:'.length) : null,
+    healthcheck: healthcheck
+      ? {
+          test: strings(healthcheck.test),
+          intervalMs: durationMs(healthcheck.interval, 30_000),
+          timeoutMs: durationMs(healthcheck.timeout, 30_000),
+          retries: typeof healthcheck.retries === 'number' ? healthcheck.retries : 3,
+          startPeriodMs: durationMs(healthcheck.start_period, 0),
+        }
+      : null,
+    dependsOn: Object.fromEntries(
+      Object.entries(isRecord(spec.depends_on) ? spec.depends_on : {}).map(([dependency, condition]) => [
+        dependency,
+        isRecord(condition) && condition.condition === 'service_healthy'
+          ? 'service_healthy'
+          : 'service_started',
+      ]),
+    ),
     user: typeof spec.user === 'string' ? spec.user : null,
   };
 }
 
-function stringList(value: unknown, where: string): string[] {
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw new ComposeError(`${where}: expected a list of strings (the short syntax)`);
-  }
-  return value;
-}
-
-function readBuild(value: unknown, where: string): ComposeService['build'] {
-  if (value === undefined) return null;
-  if (typeof value === 'string') return { context: path.resolve(REPO_ROOT, value), dockerfile: 'Dockerfile' };
-  const build = asRecord(value, `${where} build`);
-  const context = path.resolve(REPO_ROOT, typeof build.context === 'string' ? build.context : '.');
-  return { context, dockerfile: typeof build.dockerfile === 'string' ? build.dockerfile : 'Dockerfile' };
-}
-
-function readEnvironment(value: unknown, where: string): Record<string, string> {
-  if (value === undefined) return {};
-  if (Array.isArray(value)) {
-    return Object.fromEntries(
-      stringList(value, `${where} environment`).map((entry) => {
-        const index = entry.indexOf('=');
-        return index === -1 ? [entry, ''] : [entry.slice(0, index), entry.slice(index + 1)];
-      }),
-    );
-  }
-  return Object.fromEntries(
-    Object.entries(asRecord(value, `${where} environment`)).map(([key, item]) => [
-      key,
-      typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean' ? String(item) : '',
-    ]),
-  );
-}
-
-function readMount(volume: string, where: string): Mount {
-  const [source, target, mode] = volume.split(':');
-  if (!source || !target || !(source.startsWith('./') || source.startsWith('/'))) {
-    throw new ComposeError(
-      `${where}: volume "${volume}" is not a bind mount of a repo file (./PATH:TARGET[:ro])`,
-    );
-  }
-  return { source: path.resolve(REPO_ROOT, source), target, readOnly: mode === 'ro' };
-}
-
-function readPort(port: string, where: string): PublishedPort {
-  const match = /^(?:(\d+\.\d+\.\d+\.\d+):)?(\d+):(\d+)$/.exec(port);
-  if (!match) throw new ComposeError(`${where}: port "${port}" is not [IP:]HOST:CONTAINER`);
-  return { hostIp: match[1] ?? '0.0.0.0', hostPort: Number(match[2]), containerPort: Number(match[3]) };
-}
-
-/** "5s", "1m30s", "500ms" -> milliseconds. */
+/** "5s", "1m30s", "500ms" (compose's durations) -> milliseconds. */
 export function durationMs(value: unknown, fallbackMs: number): number {
-  if (value === undefined) return fallbackMs;
-  if (typeof value !== 'string')
-    throw new ComposeError(`duration ${JSON.stringify(value)} is not like 5s or 1m30s`);
-  const text = value;
-  let total = 0;
+  if (typeof value !== 'string') return fallbackMs;
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.map((part) => part[0]).join('') !== text)
-    throw new ComposeError(`duration "${text}" is not like 5s or 1m30s`);
-  for (const [, amount, unit] of parts) total += Number(amount) * (units[unit ?? 's'] ?? 1000);
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+    total += Number(amount) * (units[unit ?? 's'] ?? 1000);
   return total;
 }
 
-function readHealthcheck(spec: Record<string, unknown>, where: string): Healthcheck {
-  return {
-    test: stringList(spec.test, `${where} healthcheck.test`),
-    intervalMs: durationMs(spec.interval, 30_000),
-    timeoutMs: durationMs(spec.timeout, 30_000),
-    retries: typeof spec.retries === 'number' ? spec.retries : 3,
-    startPeriodMs: durationMs(spec.start_period, 0),
-    startIntervalMs: durationMs(spec.start_interval, 5000),
-  };
+/** The image this project builds (services/Dockerfile), shared by every app service. */
+export function ownImages(project: ComposeProject): Set<string> {
+  return new Set([...project.services.values()].filter((s) => s.build && s.image).map((s) => s.image ?? ''));
 }
 
-function readDependsOn(value: unknown, where: string): ComposeService['dependsOn'] {
-  if (value === undefined) return {};
-  if (Array.isArray(value)) {
-    return Object.fromEntries(
-      stringList(value, `${where} depends_on`).map((name) => [name, 'service_started']),
-    );
-  }
-  return Object.fromEntries(
-    Object.entries(asRecord(value, `${where} depends_on`)).map(([name, condition]) => {
-      const wanted = isRecord(condition) ? condition.condition : undefined;
-      if (wanted !== 'service_healthy' && wanted !== 'service_started') {
-        throw new ComposeError(`${where}: depends_on ${name} condition "${String(wanted)}" is not supported`);
-      }
-      return [name, wanted];
-    }),
-  );
+/** An app: a service that runs the image this project builds. */
+export function isApp(project: ComposeProject, service: ComposeService): boolean {
+  return service.build !== null || ownImages(project).has(service.image ?? '');
 }
 
-/** The default compose file, and the Jaeger override when asked for. */
 /**
  * The compose files of each backend: Zipkin (the default), Jaeger in Zipkin's place, and Jaeger with Envoy's
  * OpenTelemetry tracer (everything over OTLP).

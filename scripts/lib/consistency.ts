@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ENVIRONMENT_DEFAULTS } from '../../services/src/config.ts';
-import { REPO_ROOT, type ComposeProject, type ComposeService } from './compose.ts';
+import { isApp, REPO_ROOT, type ComposeProject, type ComposeService } from './compose.ts';
 import { readEnvoyConfig, type EnvoyConfig } from './envoy-config.ts';
 
 export const ENVOY_CONFIG_TARGET = '/etc/envoy/envoy.yaml';
@@ -71,7 +71,7 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
         `${service.name} ${listener.name}`,
       );
     }
-    if (service.build) {
+    if (isApp(project, service)) {
       const { host, port } = hostPort(service.environment.LISTEN ?? ENVIRONMENT_DEFAULTS.LISTEN);
       listen(namespaceOf(service), host, port, `${service.name} app`);
     }
@@ -81,9 +81,10 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
   for (const service of services) {
     for (const port of service.expose) listen(namespaceOf(service), '0.0.0.0', port, service.name);
   }
-  /** A name on the network: a service's own name, or one of its aliases. */
+  /** A name on the network: a service's own name, or one of its aliases (a service with its own network). */
   const byName = (name: string) =>
-    project.services.get(name) ?? services.find((s) => s.aliases.includes(name)) ?? null;
+    services.find((s) => s.sharesNetworkOf === null && (s.name === name || s.aliases.includes(name))) ??
+    null;
   const reachableFromOthers = (namespace: string, port: number) =>
     (listening.get(namespace) ?? []).some((l) => l.port === port && l.host !== LOOPBACK);
   const reachableLocally = (namespace: string, port: number) =>
@@ -96,7 +97,10 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
     if (!service) continue;
     const file = path.relative(REPO_ROOT, envoy.file);
     const namespace = namespaceOf(service);
-    const isSidecar = service.sharesNetworkOf !== null;
+    // A sidecar shares its network namespace with an app (here: the app joins the sidecar's).
+    const isSidecar = services.some(
+      (s) => s !== service && namespaceOf(s) === namespace && isApp(project, s),
+    );
 
     if (envoy.nodeCluster !== serviceName) {
       problems.push(
@@ -172,7 +176,7 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
           continue;
         }
         const target = byName(endpoint.address);
-        if (!target || target.sharesNetworkOf !== null) {
+        if (!target) {
           problems.push(
             `${where}: "${endpoint.address}" is not a compose service (or alias) with its own network`,
           );
@@ -186,7 +190,7 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
   }
 
   // Each app's NEXT_HOP must be an egress listener of its own sidecar (loopback), or nothing.
-  for (const service of services.filter((s) => s.build)) {
+  for (const service of services.filter((s) => isApp(project, s))) {
     const nextHop = service.environment.NEXT_HOP;
     if (!nextHop) continue;
     const url = new URL(nextHop);
@@ -209,10 +213,15 @@ export function checkImages(composeFiles: string[], envFile = path.join(REPO_ROO
   const envText = readFileSync(envFile, 'utf8');
   for (const file of composeFiles) {
     const raw = parse(readFileSync(file, 'utf8'), { merge: true }) as {
-      services?: Record<string, { image?: string }>;
+      services?: Record<string, { image?: string; build?: unknown }>;
     };
+    const built = new Set(
+      Object.values(raw.services ?? {})
+        .filter((service) => service.build)
+        .map((service) => service.image),
+    );
     for (const [name, service] of Object.entries(raw.services ?? {})) {
-      if (!service.image) continue;
+      if (!service.image || built.has(service.image)) continue; // the project's own image, built by compose
       const variable = /\$\{(\w+_VERSION)\}/.exec(service.image)?.[1];
       const where = `${path.basename(file)}: services.${name}.image "${service.image}"`;
       if (!variable) problems.push(`${where} does not take its version from .env`);
