@@ -12,7 +12,8 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$repo_root/scripts/engine"
 state="$repo_root/.tools/engine"
-socket="$state/podman.sock"
+socket="$state/podman.sock"       # Podman's own Docker-compatible API
+api_socket="$state/docker.sock"   # what the docker CLI talks to: the network-id adapter in front of Podman < 5.4
 compose_plugin_dir="$repo_root/.tools/docker"
 
 # Docker's API 1.41 is the oldest Compose v2 accepts; Podman 4.3 serves it (Debian 12's Podman).
@@ -25,13 +26,14 @@ die() { echo "engine: $*" >&2; exit 1; }
 # A Docker engine the CLI reaches as it is (Docker Desktop, Docker Engine, or DOCKER_HOST set by the user).
 # (The project's own Podman socket, exported by `engine.sh env`, does not count.)
 docker_answers() {
-  [[ "${DOCKER_HOST:-}" != "unix://$socket" ]] && docker version --format '{{.Server.APIVersion}}' >/dev/null 2>&1
+  [[ "${DOCKER_HOST:-}" != "unix://$socket" && "${DOCKER_HOST:-}" != "unix://$api_socket" ]] \
+    && docker version --format '{{.Server.APIVersion}}' >/dev/null 2>&1
 }
 
 podman_env() {
   echo "export CONTAINERS_CONF='$state/containers.conf'"
   echo "export CONTAINERS_STORAGE_CONF='$state/storage.conf'"
-  echo "export DOCKER_HOST='unix://$socket'"
+  if [[ -S "$api_socket" ]]; then echo "export DOCKER_HOST='unix://$api_socket'"; else echo "export DOCKER_HOST='unix://$socket'"; fi
   # Compose would otherwise start a BuildKit container from Docker Hub; Podman's API builds with the classic builder.
   echo "export DOCKER_BUILDKIT=0"
   # The Compose v2 plugin built by `make tools` (scripts/install-tools.sh compose).
@@ -113,6 +115,23 @@ cmd_up() {
     curl -sf --unix-socket "$socket" http://d/_ping >/dev/null 2>&1 \
       || { tail -n 20 "$state/service.log" >&2; die "Podman's API did not answer on $socket"; }
   fi
+  # Podman < 5.4 reports a network's name where Docker reports its id; compose would recreate every container on
+  # every `up` (containers/podman#24910). The adapter answers as Docker does.
+  if ! version_at_least "$version" 5.4 && ! curl -sf --unix-socket "$api_socket" http://d/_ping >/dev/null 2>&1; then
+    local node="$repo_root/node_modules/.bin/node"
+    [[ -x "$node" ]] || die "Node is missing for the network-id adapter: run make install"
+    rm -f "$api_socket"
+    (cd "$repo_root" && exec nohup "$node" --import tsx "$here/network-id-adapter.ts" "$api_socket" "$socket") \
+      >"$state/adapter.log" 2>&1 &
+    echo $! >"$state/adapter.pid"
+    for _ in $(seq 1 50); do
+      curl -sf --unix-socket "$api_socket" http://d/_ping >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    curl -sf --unix-socket "$api_socket" http://d/_ping >/dev/null 2>&1 \
+      || { cat "$state/adapter.log" >&2; die "the network-id adapter did not answer on $api_socket"; }
+  fi
+  eval "$(podman_env)"
   if ! pgrep -f "$here/healthchecks.sh" >/dev/null; then
     # Podman 4.3 runs healthchecks from systemd timers only; without systemd a container would stay "starting".
     nohup "$here/healthchecks.sh" >"$state/healthchecks.log" 2>&1 &
@@ -127,13 +146,13 @@ cmd_down() {
     eval "$(podman_env)"
     podman stop --all --time 10 >/dev/null 2>&1 || true
   fi
-  for name in healthchecks service; do
+  for name in healthchecks adapter service; do
     local pidfile="$state/$name.pid"
     [[ -f "$pidfile" ]] && kill "$(cat "$pidfile")" 2>/dev/null || true
     rm -f "$pidfile"
   done
   pkill -f "$here/healthchecks.sh" 2>/dev/null || true
-  rm -f "$socket"
+  rm -f "$socket" "$api_socket"
   # The storage's overlay mounts outlive the API service; leave none behind.
   grep -o "$state/storage/overlay[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r mount; do
     umount "$mount" 2>/dev/null || true
