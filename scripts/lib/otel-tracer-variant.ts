@@ -52,11 +52,13 @@ function rewrite(document: Document, source: string): void {
         tracers += 1;
         return visit.SKIP;
       }
-      // 2. the collector cluster
+      // 2. the collector cluster (its connection options, e.g. the idle timeout, carried over)
       if (scalarValue(get(map, 'name')) === 'zipkin' && isMap(get(map, 'load_assignment'))) {
+        const options = get(map, 'typed_extension_protocol_options');
         return document.createNode({
           name: 'otlp',
           type: 'STRICT_DNS',
+          ...(isMap(options) ? { typed_extension_protocol_options: options.toJSON() as unknown } : {}),
           load_assignment: {
             cluster_name: 'otlp',
             endpoints: [
