@@ -6,12 +6,19 @@ NODE := node_modules/.bin/node
 TSX := $(NODE) --import tsx
 NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: help install tools build lint test-unit test-configs test-e2e test-reliability test run start stop status logs verify screenshot generate bench clean
+.PHONY: help install tools engine engine-stop build lint test-unit test-configs test-e2e test-reliability test run start stop status logs verify screenshot generate bench clean
 
 # BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); BACKEND=otel-tracer also swaps Envoy's
-# Zipkin tracer for its OpenTelemetry tracer (docker-compose.otel-tracer.yaml). TRACING_MODE=otel|forward|off.
+# Zipkin tracer for its OpenTelemetry tracer (docker-compose.otel-tracer.yaml). TRACING_MODE=otel|forward|off is
+# read by compose from the environment, as in `TRACING_MODE=off docker compose up`.
 BACKEND ?= zipkin
-MESH := $(TSX) scripts/mesh.ts
+COMPOSE_FILES_zipkin := -f docker-compose.yaml
+COMPOSE_FILES_jaeger := $(COMPOSE_FILES_zipkin) -f docker-compose.jaeger.yaml
+COMPOSE_FILES_otel-tracer := $(COMPOSE_FILES_jaeger) -f docker-compose.otel-tracer.yaml
+COMPOSE_FILES = $(or $(COMPOSE_FILES_$(BACKEND)),$(error BACKEND must be zipkin, jaeger or otel-tracer, not "$(BACKEND)"))
+# Points the docker CLI at the engine (Docker as it is, or the project's Podman: scripts/engine/engine.sh).
+WITH_ENGINE := eval "$$(scripts/engine/engine.sh env)" &&
+COMPOSE = $(WITH_ENGINE) docker compose $(COMPOSE_FILES)
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,8 +29,14 @@ node_modules/.install-stamp: package.json package-lock.json
 
 install: node_modules/.install-stamp ## install the npm dependencies (Node 24 comes with them)
 
-tools: ## install the real Envoy, Zipkin and Jaeger into .tools/ (versions from .env)
+tools: ## install the real Envoy, Zipkin, Jaeger and (where the docker CLI has none) Compose v2 into .tools/
 	@scripts/install-tools.sh
+
+engine: ## make a container engine answer: Docker if it runs, else the project's Podman (Linux, root)
+	@scripts/engine/engine.sh up
+
+engine-stop: ## stop the project's Podman (a Docker engine is left alone)
+	@scripts/engine/engine.sh down
 
 build: install ## compile the services (TypeScript -> services/dist)
 	@npm run --silent build
@@ -36,42 +49,49 @@ test-unit: lint build ## lint plus the services' tests (real processes on loopba
 	@$(NODE_TEST) services/test/*.test.ts
 
 test-configs: install ## every Envoy config through the real Envoy; compose lint; the cross-file consistency checks
-	@$(NODE_TEST) scripts/test/*.test.ts
+	@$(WITH_ENGINE) $(NODE_TEST) scripts/test/*.test.ts
 
-test-e2e: build ## the whole mesh on the runner, with the real Envoy, Zipkin and Jaeger (needs root)
-	@$(NODE_TEST) scripts/test/e2e/*.test.ts
+# The end-to-end tests run the README's `docker compose up --build --wait` on the engine, and take the mesh down
+# at the end whatever happened (a mesh of yours that was running is replaced).
+test-e2e: build engine ## the whole mesh through docker compose: traces, controls, failures, exposure, the UI
+	@$(WITH_ENGINE) { $(NODE_TEST) scripts/test/e2e/*.test.ts; status=$$?; \
+	  docker compose $(COMPOSE_FILES_zipkin) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 
-test-reliability: build ## the long scenarios: the trace backend down for 30 s under steady traffic (needs root)
-	@$(NODE_TEST) scripts/test/reliability/*.test.ts
+test-reliability: build engine ## the long scenarios: the trace backend down for 30 s under steady traffic
+	@$(WITH_ENGINE) { $(NODE_TEST) scripts/test/reliability/*.test.ts; status=$$?; \
+	  docker compose $(COMPOSE_FILES_zipkin) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 
 test: test-unit test-configs test-e2e ## every test but the long reliability scenarios (.ci/run runs those too)
 
-run: build ## the compose mesh without Docker, in the foreground (Ctrl-C stops it)
-	@$(MESH) run --backend $(BACKEND)
+run: engine ## docker compose up --build in the foreground (BACKEND, TRACING_MODE); Ctrl-C stops it
+	@$(COMPOSE) up --build
 
-start: build ## the same in the background; returns when every service is healthy
-	@$(MESH) start --backend $(BACKEND)
+start: engine ## the same in the background; returns when every service is healthy
+	@$(COMPOSE) up --build --wait --detach || { status=$$?; \
+	  echo "make start: the mesh did not come up; the last log lines, then it is taken down:" >&2; \
+	  $(COMPOSE) logs --tail 10 >&2; $(COMPOSE) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 
-stop: install ## stop the mesh and remove every namespace, link and process it made (safe to repeat)
-	@$(MESH) stop
+stop: ## docker compose down: remove every container and the network (safe to repeat)
+	@if [[ -n "$$(scripts/engine/engine.sh env)" ]] || docker version >/dev/null 2>&1; then \
+	  $(COMPOSE) down --remove-orphans --timeout 10; fi
 
-status: install ## what runs where
-	@$(MESH) status
+status: ## docker compose ps
+	@$(COMPOSE) ps
 
-logs: install ## the last lines of every service's log (.run/logs/)
-	@$(MESH) logs $(SERVICE)
+logs: ## the last lines of every service's log (SERVICE=name for one)
+	@$(COMPOSE) logs --tail 50 $(SERVICE)
 
-bench: build ## throughput, latency, CPU and span delivery: limit vs off vs forward vs otel (docs/benchmarks.md)
-	@$(TSX) scripts/bench.ts
+bench: build engine ## throughput, latency, CPU and span delivery: limit vs off vs forward vs otel (docs/benchmarks.md)
+	@$(WITH_ENGINE) $(TSX) scripts/bench.ts
 
-screenshot: build ## docs/zipkin-trace.png: the Zipkin UI on a fresh trace, in headless Chromium (apt-get install chromium)
-	@$(TSX) scripts/screenshot.ts
+screenshot: build engine ## docs/zipkin-trace.png: the Zipkin UI on a fresh trace, in headless Chromium (apt-get install chromium)
+	@$(WITH_ENGINE) $(TSX) scripts/screenshot.ts
 
 generate: install ## rewrite the generated files (the OpenTelemetry-tracer variant of every Envoy config)
 	@$(TSX) scripts/generate.ts
 
 verify: install ## one request, its trace from Zipkin/Jaeger, compared with expected-traces.yaml
-	@$(TSX) scripts/verify.ts
+	@$(WITH_ENGINE) $(TSX) scripts/verify.ts $(if $(filter command line environment,$(origin BACKEND)),--backend $(BACKEND))
 
 clean: ## remove build output (not .tools/)
 	rm -rf services/dist services/src/generated

@@ -1,5 +1,5 @@
-// `make bench`: what tracing costs in this mesh, and whether spans get lost under load. One run, on the runner's
-// mesh, with closed-loop load from a separate process (autocannon) on loopback, bounded in time:
+// `make bench`: what tracing costs in this mesh, and whether spans get lost under load. One run, on the mesh
+// `docker compose up --build --wait` starts, with closed-loop load from a separate process (autocannon) on loopback, bounded in time:
 //   limit    front-envoy alone, answering its direct-response /healthz
 //   off      the full chain, Envoy sampling 0 % everywhere, apps in `off` mode
 //   forward  the full chain, 100 % sampling, apps copying headers by hand
@@ -18,7 +18,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { composeVariables, REPO_ROOT } from './lib/compose.ts';
-import { Mesh } from './lib/mesh.ts';
+import { ComposeMesh } from './lib/compose-mesh.ts';
+import { containerCpuSeconds } from './lib/container-cgroup.ts';
 import { countSpans, loadExpectedTraces } from './lib/trace-tree.ts';
 import { ENVOY_FLUSH_INTERVAL_MS, traceApiOf } from './lib/trace-backend.ts';
 
@@ -41,7 +42,6 @@ const MODES = ['limit', 'off', 'forward', 'otel'] as const;
 type Run = (typeof MODES)[number];
 
 const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 const run = promisify(execFile);
 
 interface LoadResult {
@@ -54,8 +54,8 @@ interface LoadResult {
 }
 
 /**
- * Closed-loop load from a separate process: autocannon's CLI, its JSON summary on stdout. Asynchronous: a
- * synchronous child would block this process, which also runs the runner's port forwarders.
+ * Closed-loop load from a separate process: autocannon's CLI, its JSON summary on stdout. Asynchronous, so the
+ * event loop of this process stays free while the load runs.
  */
 async function load(url: string, seconds: number, extra: string[] = []): Promise<LoadResult> {
   const { stdout: out } = await run(
@@ -132,12 +132,9 @@ async function constantRate(url: string, rate: number, seconds: number): Promise
   };
 }
 
+/** CPU seconds of a service's whole container (0 when it does not run). */
 function cpuSeconds(pid: number | null): number {
-  const fields =
-    readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
-      .split(') ')[1]
-      ?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime + stime
+  return pid === null ? 0 : containerCpuSeconds(pid);
 }
 
 function peakRssMiB(pid: number | null): number {
@@ -176,22 +173,21 @@ function machine(): string {
 }
 
 async function main(): Promise<void> {
-  process.env.TRACING_MODE = 'otel';
-  const mesh = new Mesh({ backend: 'zipkin', portOffset: SMOKE ? 20_000 : 0, say: () => undefined });
-  await mesh.up();
+  const mesh = new ComposeMesh('zipkin');
+  await mesh.up({ TRACING_MODE: 'otel' });
   // The process groups whose CPU is counted, as compose lists them.
   const GROUPS = { envoys: mesh.envoys, apps: mesh.apps, backend: ['zipkin'] };
   try {
-    // The load goes straight to front-envoy's address in its own namespace, not through the runner's port forwarder
-    // (a Node TCP proxy in this very process, which would be measured too).
-    const front = `http://${mesh.host('front-envoy').ip}:8000`;
+    // The load goes straight to front-envoy's address on the mesh network (the host reaches it as the network's
+    // gateway, as it does through the published port), so no port-forwarding process of the engine is measured.
+    const front = `http://${mesh.ip('front-envoy')}:8000`;
     const zipkin = mesh.publishedUrl('zipkin', traceApiOf('zipkin').port);
     /** Every Envoy's random sampling ('' = back to its config's 100 %), through its admin API in its own namespace. */
-    const sampling = (percent: string) => {
+    const sampling = async (percent: string) => {
       for (const envoy of mesh.envoys) {
         const url = `http://127.0.0.1:${mesh.envoyAdminPort(envoy)}/runtime_modify?tracing.random_sampling=${percent}`;
-        const { code } = mesh.execIn(envoy, ['curl', '-sf', '-X', 'POST', url]);
-        if (code !== 0) throw new Error(`${envoy} runtime_modify failed`);
+        const { status } = await mesh.httpFrom(envoy, url, { method: 'POST' });
+        if (status !== 200) throw new Error(`${envoy} runtime_modify answered ${status}`);
       }
     };
     let appsMode = 'otel';
@@ -199,10 +195,10 @@ async function main(): Promise<void> {
     const enter = async (run: Run) => {
       if (run === 'limit') return; // front-envoy answers /healthz itself, untraced, in every mode
       if (run !== appsMode) {
-        for (const app of GROUPS.apps) await mesh.restart(app, { TRACING_MODE: run });
+        await mesh.recreate(GROUPS.apps, { TRACING_MODE: run });
         appsMode = run;
       }
-      sampling(run === 'off' ? '0' : '');
+      await sampling(run === 'off' ? '0' : '');
     };
     /** A constant-rate run in a mode, after the same unmeasured warm-up every run gets. */
     const atConstantRate = async (run: Run, rate: number) => {
@@ -408,7 +404,7 @@ other (ratios), not with other machines.
 - Date: ${r.date}
 - Load: ${r.settings.load_generators.closed_loop} in its own process, ${r.settings.connections} connections, closed loop; ${r.settings.rounds} rounds of
   ${r.settings.seconds_per_run} s per run, the four runs interleaved in every round (medians below); each run after a 1 s warm-up.
-  The mesh is the runner's (\`make run\`), all of it on this machine: the load generator competes with it for the CPUs.
+  The mesh runs in containers (\`docker compose up\`, CPU per container from its cgroup), all of it on this machine: the load generator competes with it for the CPUs.
 
 | run | req/s | p50 ms | p90 ms | p99 ms | errors | CPU s / 1000 req, Envoys | apps | Zipkin | apps' peak RSS MiB |
 |---|---|---|---|---|---|---|---|---|---|

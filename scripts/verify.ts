@@ -1,8 +1,9 @@
 // `make verify`: one request through the front proxy, its trace from Zipkin or Jaeger, compared with the expected
-// tree. Works against the runner's mesh and against `docker compose up` alike (same URLs). Exit 0 only on a match.
+// tree. It finds the mesh from compose itself: the published ports from the compose files, the backend from
+// --backend (make verify BACKEND=...) or else from what runs. Exit 0 only on a match.
 //
-//   verify [--url http://127.0.0.1:8000/trace/1] [--backend zipkin|jaeger|otel-tracer] [--backend-url URL]
-import { readState } from './lib/mesh.ts';
+//   verify [--backend zipkin|jaeger|otel-tracer] [--url http://127.0.0.1:8000/trace/1] [--backend-url URL]
+import { ComposeMesh, runningBackend } from './lib/compose-mesh.ts';
 import { BACKENDS } from './lib/compose.ts';
 import { traceApiOf, traceBackend } from './lib/trace-backend.ts';
 import { formatReport, verifyTrace } from './lib/verifier.ts';
@@ -13,15 +14,16 @@ function option(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const offset = Number(process.env.MESH_PORT_OFFSET ?? readState()?.portOffset ?? 0);
-  const backend = BACKENDS.find((b) => b === (option('backend') ?? readState()?.backend ?? 'zipkin'));
+  const asked = option('backend');
+  const backend = asked === undefined ? (runningBackend() ?? 'zipkin') : BACKENDS.find((b) => b === asked);
   if (!backend) {
-    console.error(`verify: --backend must be one of ${BACKENDS.join(', ')}`);
+    console.error(`verify: --backend must be one of ${BACKENDS.join(', ')}, not "${String(asked)}"`);
     process.exit(2);
   }
+  const mesh = new ComposeMesh(backend);
   const api = traceApiOf(backend);
-  const backendUrl = option('backend-url') ?? `http://127.0.0.1:${api.port + offset}`;
-  const url = option('url') ?? `http://127.0.0.1:${8000 + offset}/trace/1`;
+  const backendUrl = option('backend-url') ?? mesh.publishedUrl('zipkin', api.port);
+  const url = option('url') ?? `${mesh.publishedUrl('front-envoy', 8000)}/trace/1`;
   const result = await verifyTrace({ url, backend: traceBackend(api.kind, backendUrl) });
   console.log(formatReport(result));
   process.exit(result.ok ? 0 : 1);

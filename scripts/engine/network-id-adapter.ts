@@ -40,7 +40,9 @@ function networkId(name: string): Promise<string | null> {
         });
       },
     );
-    request.on('error', () => { resolve(null); });
+    request.on('error', () => {
+      resolve(null);
+    });
   });
 }
 

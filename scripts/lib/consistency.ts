@@ -83,8 +83,7 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
   }
   /** A name on the network: a service's own name, or one of its aliases (a service with its own network). */
   const byName = (name: string) =>
-    services.find((s) => s.sharesNetworkOf === null && (s.name === name || s.aliases.includes(name))) ??
-    null;
+    services.find((s) => s.sharesNetworkOf === null && (s.name === name || s.aliases.includes(name))) ?? null;
   const reachableFromOthers = (namespace: string, port: number) =>
     (listening.get(namespace) ?? []).some((l) => l.port === port && l.host !== LOOPBACK);
   const reachableLocally = (namespace: string, port: number) =>

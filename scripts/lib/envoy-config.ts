@@ -1,4 +1,4 @@
-// The facts the tests and the runner need from an Envoy bootstrap file: who it is, what it listens on, where its
+// The facts the tests and scripts need from an Envoy bootstrap file: who it is, what it listens on, where its
 // clusters point, how it traces. Read from the same YAML files Envoy runs.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';

@@ -122,6 +122,11 @@ export function countSpans(nodes: TreeNode[]): number {
   return nodes.reduce((sum, node) => sum + 1 + countSpans(node.children), 0);
 }
 
+/** Every service that has a span in the tree. */
+export function serviceNames(node: TreeNode): Set<string> {
+  return new Set([node.service, ...node.children.flatMap((child) => [...serviceNames(child)])]);
+}
+
 /** What the spans of one trace form: trees from the roots, and the spans whose parent is not in the trace. */
 export interface ActualTrace {
   roots: (TreeNode & { span: ZipkinSpan })[];

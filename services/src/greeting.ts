@@ -1,5 +1,7 @@
 // The app's own work: find out who it is, as the original Flask service did with gethostbyname(gethostname()).
-// It runs inside a child span, so the trace shows work the sidecar cannot see.
+// It runs inside a child span, so the trace shows work the sidecar cannot see. The app shares its sidecar's network
+// namespace, and the service's name on the network belongs to that namespace: so it resolves the service name
+// (what other containers call it) rather than its container's own hostname, which only maps to loopback.
 import { hostname } from 'node:os';
 import { lookup } from 'node:dns/promises';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
@@ -11,23 +13,33 @@ export interface HostIdentity {
   resolvedHostname: string;
 }
 
-/** Resolves this host's name to an address, inside the child span `resolve-hostname`. */
-export function describeHost(): Promise<HostIdentity> {
+/** A lookup that never holds a request for long: DNS that does not answer is reported, not waited for. */
+const LOOKUP_TIMEOUT_MS = 500;
+
+/** Resolves the service's name to its address, inside the child span `resolve-hostname`. */
+export function describeHost(serviceName: string): Promise<HostIdentity> {
   return tracer.startActiveSpan('resolve-hostname', async (span) => {
     const name = hostname();
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const { address } = await lookup(name);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(Object.assign(new Error('lookup timed out'), { code: 'ETIMEOUT' }));
+        }, LOOKUP_TIMEOUT_MS);
+      });
+      const { address } = await Promise.race([lookup(serviceName), timeout]);
       span.setAttribute('host.name', name);
       span.setAttribute('host.ip', address);
       return { hostname: name, resolvedHostname: address };
     } catch (error) {
-      // A host that cannot resolve its own name is odd but harmless here: say so instead of failing the request.
-      span.setStatus({ code: SpanStatusCode.ERROR, message: `lookup of ${name} failed` });
+      // A name that does not resolve is odd but harmless here: say so instead of failing the request.
+      span.setStatus({ code: SpanStatusCode.ERROR, message: `lookup of ${serviceName} failed` });
       return {
         hostname: name,
         resolvedHostname: `unresolved (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       };
     } finally {
+      clearTimeout(timer);
       span.end();
     }
   });

@@ -90,7 +90,7 @@ export function createHttpApp(
       badServiceNumber(req, res);
       return;
     }
-    const host = await describeHost();
+    const host = await describeHost(config.serviceName);
     respond(req, res, config, host, null);
   });
 
@@ -99,7 +99,7 @@ export function createHttpApp(
       badServiceNumber(req, res);
       return;
     }
-    const host = await describeHost();
+    const host = await describeHost(config.serviceName);
     let downstream: unknown = null;
     if (nextHop) {
       try {

@@ -1,9 +1,7 @@
-// The whole compose mesh on the runner, with the real Envoy, Zipkin and Jaeger: what a user sees after
+// The whole compose mesh, started by `docker compose up --build --wait`: what a user sees after
 // `curl -i localhost:8000/trace/1`, and the trace the backend holds, per mode and per backend.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { leftovers } from '../../lib/netns.ts';
 import { countSpans, loadExpectedTraces, renderTree } from '../../lib/trace-tree.ts';
 import { formatReport, verifyTrace, type VerifyResult } from '../../lib/verifier.ts';
 import { meshFor } from './support.ts';
@@ -22,7 +20,7 @@ describe("Zipkin, otel mode: one trace, every hop, the apps' spans nested in hop
     assert.equal(response.status, 200);
     assert.match(
       await response.text(),
-      /^Hello from behind Envoy \(service 1\)! hostname: service1 resolved hostname: 172\.31\.81\.\d+\n$/,
+      /^Hello from behind Envoy \(service 1\)! hostname: [0-9a-f]{12} resolved hostname: 172\.31\.81\.\d+\n$/,
     );
     assert.match(response.headers.get('x-b3-traceid') ?? '', /^[0-9a-f]{32}$/);
     assert.match(
@@ -85,15 +83,5 @@ describe("Jaeger in Zipkin's place, otel mode", () => {
     const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
     assertVerified(result);
     assert.equal(result.spans.length, countSpans([expected.otel.tree]));
-  });
-});
-
-describe('after the mesh stops', () => {
-  it('leaves no namespace, link, hosts dir or process behind', () => {
-    assert.deepEqual(leftovers(), { namespaces: [], links: [], etcDirs: [] });
-    const stray = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => /ip netns exec tm-|\/\.tools\/|services\/dist\/main\.js/.test(line));
-    assert.deepEqual(stray, []);
   });
 });

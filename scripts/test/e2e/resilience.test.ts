@@ -1,5 +1,5 @@
 // Tracing never breaks the request path, and telemetry is flushed: services die and come back, apps shut down
-// with requests in flight. On the real mesh (Zipkin, otel mode).
+// with requests in flight. On the real mesh (Zipkin, otel mode), through compose's kill and restart.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { countSpans, loadExpectedTraces } from '../../lib/trace-tree.ts';
@@ -92,8 +92,7 @@ describe('a service dies', () => {
     );
     assert.equal(spanOf(spans, 'service2', 'SERVER')['rpc.grpc.status_text'], 'UNAVAILABLE');
     assert.match(spanOf(spans, 'service2', 'CLIENT')['rpc.grpc.status_code'] ?? '', /^14$/);
-    const { stdout } = under.mesh.execIn('service2', ['tail', '-n', '50', '.run/logs/service2.log']);
-    assert.match(stdout, /"grpcStatus":"UNAVAILABLE"/);
+    assert.match(await under.mesh.logs('service2', 50), /"grpcStatus":"UNAVAILABLE"/);
     await under.mesh.restart('service3');
     assert.ok((await msUntilServing(under)) < 5000);
   });
@@ -102,28 +101,28 @@ describe('a service dies', () => {
 describe('an app gets SIGTERM with requests in flight', () => {
   const under = meshFor('zipkin', 'otel');
 
-  /** The number of delays a sidecar's fault filter injected so far (its admin API, inside its own namespace). */
-  const delaysInjected = (sidecarOf: string) => {
-    const { stdout } = under.mesh.execIn(sidecarOf, [
-      'curl',
-      '-s',
+  /** The number of delays a sidecar's fault filter injected so far (its admin API, inside its container). */
+  const delaysInjected = async (sidecar: string) => {
+    const { body } = await under.mesh.httpFrom(
+      sidecar,
       'http://127.0.0.1:9901/stats?filter=fault.delays_injected',
-    ]);
-    return Number(/: (\d+)/.exec(stdout)?.[1] ?? 0);
+    );
+    return Number(/: (\d+)/.exec(body)?.[1] ?? 0);
   };
 
   /** Holds N requests inside `app` (by a 500 ms fault delay at the next sidecar), then sends `app` SIGTERM. */
   async function sigtermWithRequestsInFlight(app: string, holdAt: string, fault: string) {
-    const before = delaysInjected(holdAt);
+    const before = await delaysInjected(holdAt);
     const inFlight = Array.from({ length: 4 }, () => timedGet(under, { 'x-mesh-fault': fault }));
-    while (delaysInjected(holdAt) < before + 4) await new Promise((resolve) => setTimeout(resolve, 20));
+    while ((await delaysInjected(holdAt)) < before + 4)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const exitCode = await under.mesh.kill(app, 'SIGTERM'); // resolves when the app has exited
     return { exitCode, answers: await Promise.all(inFlight) };
   }
 
   for (const [app, holdAt, fault] of [
-    ['service1', 'service2', 'service2-delay'],
-    ['service2', 'service3', 'service3-delay'],
+    ['service1', 'service2-envoy', 'service2-delay'],
+    ['service2', 'service3-envoy', 'service3-delay'],
   ] as const) {
     it(`${app}: the requests in flight complete, it exits 0, and every span of every request arrives`, async () => {
       const { exitCode, answers } = await sigtermWithRequestsInFlight(app, holdAt, fault);

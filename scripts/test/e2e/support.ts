@@ -1,6 +1,9 @@
-// Brings the compose mesh up on the runner for a test, with shifted host ports, and always takes it down again.
-import { after, before } from 'node:test';
-import { Mesh, type Backend } from '../../lib/mesh.ts';
+// Runs the mesh for a test file with the README's own command, `docker compose up --build --wait`, on the engine
+// the docker CLI reaches (make engine). The mesh stays up between files (compose recreates only what a file
+// changes, e.g. the apps for another TRACING_MODE); `make test-e2e` takes it down at the end.
+import { before } from 'node:test';
+import { ComposeMesh, runningBackend } from '../../lib/compose-mesh.ts';
+import type { Backend } from '../../lib/compose.ts';
 import type { Mode, ZipkinSpan } from '../../lib/trace-tree.ts';
 import {
   ENVOY_FLUSH_INTERVAL_MS,
@@ -9,42 +12,44 @@ import {
   type TraceBackend,
 } from '../../lib/trace-backend.ts';
 
-export const PORT_OFFSET = 20_000;
-
 /**
  * Envoy keeps a Zipkin span buffer per worker thread: a later trace arriving complete does not prove an earlier
  * span was flushed (it may sit in the other worker's buffer); one flush interval does.
  */
-
 export function afterEnvoyFlush(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ENVOY_FLUSH_INTERVAL_MS + 500));
 }
 
 export interface MeshUnderTest {
-  mesh: Mesh;
-  /** http://127.0.0.1:28000 */
+  mesh: ComposeMesh;
+  /** http://127.0.0.1:8000 */
   front: string;
+  /** The front proxy's published port on the host (8000). */
+  frontPort: number;
   backend: TraceBackend;
   /** Zipkin's or Jaeger's base URL on the host. */
   backendUrl: string;
 }
 
-/** Registers before/after hooks that run the mesh in the given mode for the enclosing describe block. */
+/** Registers a before hook that brings the mesh up in the given backend and mode for the enclosing describe block. */
 export function meshFor(backend: Backend, mode: Mode): MeshUnderTest {
   const handle = {} as MeshUnderTest;
   before(async () => {
-    process.env.TRACING_MODE = mode; // read by the compose interpolation, as `TRACING_MODE=off docker compose up`
-    const mesh = new Mesh({ backend, portOffset: PORT_OFFSET, say: () => undefined });
-    await mesh.up();
+    const mesh = new ComposeMesh(backend, (line) => {
+      if (process.env.MESH_VERBOSE) console.log(`  compose | ${line}`);
+    });
+    // Another backend mounts other configs into the sidecars, whose network namespaces the apps share: compose
+    // recreates those in place on Docker, but Podman refuses to remove a namespace in use. Down first, then up.
+    const running = runningBackend();
+    if (running !== null && running !== backend) await mesh.down();
+    // TRACING_MODE from the environment, as in `TRACING_MODE=off docker compose up --build --wait`.
+    await mesh.up({ TRACING_MODE: mode });
     handle.mesh = mesh;
     handle.front = mesh.publishedUrl('front-envoy', 8000);
+    handle.frontPort = Number(new URL(handle.front).port);
     const api = traceApiOf(backend);
     handle.backendUrl = mesh.publishedUrl('zipkin', api.port);
     handle.backend = traceBackend(api.kind, handle.backendUrl);
-  });
-  after(async () => {
-    await handle.mesh.down();
-    delete process.env.TRACING_MODE;
   });
   return handle;
 }

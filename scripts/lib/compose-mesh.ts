@@ -1,0 +1,301 @@
+// The mesh as the README runs it: `docker compose up --build --wait` with the project's compose files, on whatever
+// engine the docker CLI reaches (scripts/engine/engine.sh). Tests, the verifier and the benchmark use this handle;
+// everything it does is a compose command or `docker inspect`, so a test sees exactly what a user's engine does.
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import {
+  BACKENDS,
+  composeFiles,
+  isApp,
+  loadCompose,
+  REPO_ROOT,
+  type Backend,
+  type ComposeProject,
+} from './compose.ts';
+import { ENVOY_CONFIG_TARGET } from './consistency.ts';
+import { readEnvoyConfig } from './envoy-config.ts';
+
+const run = promisify(execFile);
+
+export class MeshError extends Error {
+  override name = 'MeshError';
+}
+
+/** The arguments that make `docker compose` act on this project with a backend's files, from any directory. */
+export function composeArgs(backend: Backend): string[] {
+  return [
+    'compose',
+    '--project-directory',
+    REPO_ROOT,
+    ...composeFiles(backend).flatMap((file) => ['-f', file]),
+  ];
+}
+
+interface ContainerState {
+  id: string;
+  running: boolean;
+  pid: number;
+  exitCode: number;
+  health: string | null;
+}
+
+export class ComposeMesh {
+  readonly project: ComposeProject;
+
+  constructor(
+    readonly backend: Backend,
+    /** Progress and compose's own output lines; silent by default. */
+    private readonly say: (line: string) => void = () => undefined,
+  ) {
+    this.project = loadCompose(composeFiles(backend));
+  }
+
+  /** Runs `docker compose ARGS` for this backend; rejects with compose's own words when it fails. */
+  async compose(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+    const argv = [...composeArgs(this.backend), ...args];
+    return new Promise((resolve, reject) => {
+      const child = spawn('docker', argv, {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      for (const stream of [child.stdout, child.stderr]) {
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => {
+          output += chunk;
+          for (const line of chunk.split('\n')) if (line.trim()) this.say(line);
+        });
+      }
+      child.once('error', reject);
+      child.once('exit', (code) => {
+        if (code === 0) resolve(output);
+        else
+          reject(
+            new MeshError(
+              `docker compose ${args.join(' ')} failed (exit ${String(code)}):\n${output.trim()}`,
+            ),
+          );
+      });
+    });
+  }
+
+  /** The README's command: build, (re)create what changed, and return when every healthcheck passes. */
+  async up(env: NodeJS.ProcessEnv = {}): Promise<void> {
+    await this.compose(['up', '--build', '--wait', '--detach'], env);
+  }
+
+  /** Removes every container and the network; safe to repeat. */
+  async down(): Promise<void> {
+    await this.compose(['down', '--remove-orphans', '--timeout', '10']);
+  }
+
+  /** `docker compose kill -s SIGNAL`, then waits for the container to exit; resolves with its exit code. */
+  async kill(service: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<number> {
+    const id = this.containerId(service);
+    await this.compose(['kill', '--signal', signal, service]);
+    const { stdout } = await run('docker', ['wait', id], { timeout: 20_000 });
+    return Number(stdout.trim());
+  }
+
+  /** Recreates these services with other variables for compose (e.g. TRACING_MODE), together, and waits for them. */
+  async recreate(services: string[], environment: NodeJS.ProcessEnv): Promise<void> {
+    await this.compose(['up', '--detach', '--no-deps', '--wait', ...services], environment);
+  }
+
+  /**
+   * `docker compose restart SERVICE` (which also restarts the apps that share its network namespace), then waits
+   * until it and they are healthy.
+   */
+  async restart(service: string): Promise<void> {
+    await this.compose(['restart', service]);
+    const sharing = [...this.project.services.values()].filter((s) => s.sharesNetworkOf === service);
+    await Promise.all([service, ...sharing.map((s) => s.name)].map((name) => this.waitHealthy(name)));
+  }
+
+  /** Polls the engine until the service's container reports healthy (or runs, when it has no healthcheck). */
+  async waitHealthy(service: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.isHealthy(service)) return;
+      if (Date.now() > deadline) {
+        throw new MeshError(
+          `${service} is not healthy after ${timeoutMs} ms:\n${await this.logs(service, 15)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  isHealthy(service: string): boolean {
+    const state = this.state(service);
+    if (!state?.running) return false;
+    return state.health === null || state.health === 'healthy';
+  }
+
+  /** The last lines of a service's log, as `docker compose logs` shows them. */
+  async logs(service: string, tail = 200): Promise<string> {
+    return this.compose(['logs', '--no-color', '--no-log-prefix', '--tail', String(tail), service]);
+  }
+
+  /** Runs a command in the service's container (`docker compose exec -T`). */
+  async exec(service: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await run(
+        'docker',
+        [...composeArgs(this.backend), 'exec', '-T', service, ...argv],
+        {
+          cwd: REPO_ROOT,
+          timeout: 20_000,
+          // `docker compose exec` passes SIGTERM on to the process in the container and keeps waiting.
+          killSignal: 'SIGKILL',
+        },
+      );
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code?: number; stdout?: string; stderr?: string };
+      return {
+        code: typeof failed.code === 'number' ? failed.code : -1,
+        stdout: failed.stdout ?? '',
+        stderr: failed.stderr ?? '',
+      };
+    }
+  }
+
+  /**
+   * An HTTP request made from inside a service's container with bash alone (the Envoy image has no curl or wget):
+   * status 0 when nothing accepted the connection within 3 s. Header names come back lower-cased.
+   */
+  async httpFrom(
+    service: string,
+    url: string,
+    { method = 'GET', headers = {} }: { method?: string; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    const { hostname, port, pathname, search } = new URL(url);
+    const head = [`${method} ${pathname}${search} HTTP/1.1`, `Host: ${hostname}`, 'Connection: close']
+      .concat(Object.entries(headers).map(([name, value]) => `${name}: ${value}`))
+      .join('\r\n');
+    const script = [
+      `exec 3<>/dev/tcp/${hostname}/${port || '80'} || exit 7`,
+      // The request goes in as an argument, not into printf's format: a % in a header value stays a %.
+      `printf '%b\\r\\n\\r\\n' "$0" >&3`,
+      'cat <&3',
+    ].join('; ');
+    const { code, stdout } = await this.exec(service, ['timeout', '3', 'bash', '-c', script, head]);
+    const status = code === 0 ? Number(/^HTTP\/1\.[01] (\d{3})/.exec(stdout)?.[1] ?? 0) : 0;
+    const split = stdout.indexOf('\r\n\r\n');
+    const responseHeaders = Object.fromEntries(
+      stdout
+        .slice(0, split)
+        .split('\r\n')
+        .slice(1)
+        .map((line) => [
+          line.slice(0, line.indexOf(':')).toLowerCase(),
+          line.slice(line.indexOf(':') + 1).trim(),
+        ]),
+    );
+    return { status, headers: responseHeaders, body: split === -1 ? '' : stdout.slice(split + 4) };
+  }
+
+  /** http://127.0.0.1:PORT where compose publishes a container port. */
+  publishedUrl(service: string, containerPort: number): string {
+    const declared = this.project.services.get(service)?.ports.find((p) => p.containerPort === containerPort);
+    if (!declared) throw new MeshError(`${service} does not publish port ${containerPort}`);
+    return `http://${declared.hostIp === '0.0.0.0' ? '127.0.0.1' : declared.hostIp}:${declared.hostPort}`;
+  }
+
+  /** The apps (services that run the image services/Dockerfile builds). */
+  get apps(): string[] {
+    return [...this.project.services.values()].filter((s) => isApp(this.project, s)).map((s) => s.name);
+  }
+
+  /** The Envoys (services that mount an Envoy config). */
+  get envoys(): string[] {
+    return [...this.project.services.values()]
+      .filter((s) => s.mounts.some((m) => m.target === ENVOY_CONFIG_TARGET))
+      .map((s) => s.name);
+  }
+
+  /** The admin port of an Envoy service, from the config compose mounts for it. */
+  envoyAdminPort(service: string): number {
+    const mount = this.project.services.get(service)?.mounts.find((m) => m.target === ENVOY_CONFIG_TARGET);
+    if (!mount) throw new MeshError(`${service} mounts no Envoy config`);
+    return readEnvoyConfig(mount.source).admin.port;
+  }
+
+  /** The service's container id (the first replica), or an error naming the service when none exists. */
+  containerId(service: string): string {
+    const id = dockerSync([
+      'ps',
+      '--all',
+      '--quiet',
+      '--filter',
+      `label=com.docker.compose.project=${this.project.name}`,
+      '--filter',
+      `label=com.docker.compose.service=${service}`,
+    ]).split('\n')[0];
+    if (!id) throw new MeshError(`no container for ${service}: is the mesh up?`);
+    return id;
+  }
+
+  /** The host pid of the service's main process (null when it does not run). */
+  pid(service: string): number | null {
+    const state = this.state(service);
+    return state?.running ? state.pid : null;
+  }
+
+  /** The service's address on the mesh network (its network-namespace owner's). */
+  ip(service: string): string {
+    const owner = this.project.services.get(service)?.sharesNetworkOf ?? service;
+    return dockerSync([
+      'inspect',
+      '--format',
+      '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
+      this.containerId(owner),
+    ]);
+  }
+
+  private state(service: string): ContainerState | null {
+    let id: string;
+    try {
+      id = this.containerId(service);
+    } catch {
+      return null;
+    }
+    const format =
+      '{{.State.Running}} {{.State.Pid}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}';
+    const [running, pid, exitCode, health] = dockerSync(['inspect', '--format', format, id]).split(' ');
+    return {
+      id,
+      running: running === 'true',
+      pid: Number(pid),
+      exitCode: Number(exitCode),
+      health: health === 'none' ? null : (health ?? null),
+    };
+  }
+}
+
+function dockerSync(args: string[]): string {
+  const result = spawnSync('docker', args, { encoding: 'utf8', timeout: 20_000 });
+  if (result.status !== 0) throw new MeshError(`docker ${args.join(' ')}: ${result.stderr.trim()}`);
+  return result.stdout.trim();
+}
+
+/** The backend of the mesh that runs now, from its containers (the Zipkin service's image), or null. */
+export function runningBackend(): Backend | null {
+  const probe = new ComposeMesh('zipkin');
+  let image: string;
+  try {
+    image = dockerSync(['inspect', '--format', '{{.Config.Image}}', probe.containerId('zipkin')]);
+  } catch {
+    return null;
+  }
+  if (!image.includes('jaeger')) return 'zipkin';
+  const frontMounts = dockerSync([
+    'inspect',
+    '--format',
+    '{{range .Mounts}}{{.Source}} {{end}}',
+    probe.containerId('front-envoy'),
+  ]);
+  return frontMounts.includes('otel-tracer') ? 'otel-tracer' : BACKENDS[1];
+}
