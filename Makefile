@@ -6,7 +6,7 @@ NODE := node_modules/.bin/node
 TSX := $(NODE) --import tsx
 NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: help install tools engine engine-stop build lint test-unit test-configs test-e2e test-reliability test run start stop status logs verify screenshot generate bench clean
+.PHONY: help install tools engine engine-stop build lint test-unit test-configs test-e2e test-reliability test run start stop status logs verify pins screenshot generate bench clean
 
 # BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); BACKEND=otel-tracer also swaps Envoy's
 # Zipkin tracer for its OpenTelemetry tracer (docker-compose.otel-tracer.yaml). TRACING_MODE=otel|forward|off is
@@ -89,6 +89,9 @@ screenshot: build engine ## docs/zipkin-trace.png: the Zipkin UI on a fresh trac
 
 generate: install ## rewrite the generated files (the OpenTelemetry-tracer variant of every Envoy config)
 	@$(TSX) scripts/generate.ts
+
+pins: install ## every pinned version next to the newest its registry serves here, and which are behind
+	@$(TSX) scripts/pins.ts
 
 verify: install ## one request, its trace from Zipkin/Jaeger, compared with expected-traces.yaml
 	@$(WITH_ENGINE) $(TSX) scripts/verify.ts $(if $(filter command line environment,$(origin BACKEND)),--backend $(BACKEND))

@@ -30,6 +30,7 @@ upstream_images() {
 base_image() {
   docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 && return 0
   command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
+  mkdir -p "$work"
   if [[ ! -x "$work/rootfs/bin/bash" ]]; then
     say "making a Debian bookworm base with debootstrap (about a minute)"
     rm -rf "$work/rootfs"
