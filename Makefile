@@ -72,8 +72,8 @@ start: engine ## the same in the background; returns when every service is healt
 	  $(COMPOSE) logs --tail 10 >&2; $(COMPOSE) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 
 stop: ## docker compose down: remove every container and the network (safe to repeat)
-	@if [[ -n "$$(scripts/engine/engine.sh env)" ]] || docker version >/dev/null 2>&1; then \
-	  $(COMPOSE) down --remove-orphans --timeout 10; fi
+	@$(WITH_ENGINE) if docker version >/dev/null 2>&1; then docker compose $(COMPOSE_FILES) down --remove-orphans --timeout 10; \
+	  else echo "make stop: no container engine answers, so no mesh runs"; fi
 
 status: ## docker compose ps
 	@$(COMPOSE) ps
