@@ -31,10 +31,12 @@ describe('make bench, smoke run', () => {
         tracing_off: { p50_ms: number; errors: number; requests: number };
       };
     };
+    // Every assertion below names the whole result, so a failure says what the run measured.
+    const all = JSON.stringify({ runs: results.runs, span_delivery: results.span_delivery });
     assert.match(results.machine, /vCPU/);
     for (const run of ['limit', 'off', 'forward', 'otel']) {
-      assert.ok((results.runs[run]?.rps ?? 0) > 0, `${run} served requests`);
-      assert.equal(results.runs[run]?.errors, 0, `${run} had no errors`);
+      assert.ok((results.runs[run]?.rps ?? 0) > 0, `${run} served requests: ${all}`);
+      assert.equal(results.runs[run]?.errors, 0, `${run} had no errors: ${all}`);
     }
     const half = results.latency_at_half_otel_max;
     assert.equal(half.errors, 0, 'the constant-rate run: no failed or dropped requests');
@@ -45,7 +47,7 @@ describe('make bench, smoke run', () => {
     assert.equal(
       results.span_delivery.received,
       results.span_delivery.expected,
-      'every span of the otel run arrived',
+      `every span of the otel run arrived: ${all}`,
     );
     assert.match(readFileSync(path.join(dir, 'benchmarks.md'), 'utf8'), /^\| otel +\|/m);
   });

@@ -43,7 +43,7 @@ export function meshFor(backend: Backend, mode: Mode): MeshUnderTest {
     const running = runningBackend();
     if (running !== null && running !== backend) await mesh.down();
     // TRACING_MODE from the environment, as in `TRACING_MODE=off docker compose up --build --wait`.
-    await mesh.up({ TRACING_MODE: mode });
+    await mesh.upServing({ TRACING_MODE: mode });
     handle.mesh = mesh;
     handle.front = mesh.publishedUrl('front-envoy', 8000);
     handle.frontPort = Number(new URL(handle.front).port);
