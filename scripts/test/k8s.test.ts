@@ -1,6 +1,6 @@
 // k8s/: both overlays build with the pinned kustomize and validate offline against the Kubernetes schemas of the
 // pinned version (kubernetes-validate, from PyPI); the sidecars overlay runs the repo's own Envoy configs, and
-// every address those configs use is a Service there. No cluster is involved: see the README for what that leaves.
+// every address those configs use is a Service there. No cluster is involved: see docs/kubernetes.md for what that leaves.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

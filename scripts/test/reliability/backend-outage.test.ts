@@ -1,6 +1,6 @@
 // The trace backend goes away for 30 s under steady traffic: no user request fails, the apps' memory stays
 // bounded (the SDK queues at most 2048 spans, Envoy drops what it cannot send), and once the backend is back new
-// requests make complete traces again. `make test-reliability`; the figures go to the README's table.
+// requests make complete traces again. `make test-reliability`; the figures go to docs/reliability.md.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
