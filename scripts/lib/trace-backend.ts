@@ -14,8 +14,9 @@ export function traceApiOf(backend: Backend): { kind: BackendKind; port: number 
 }
 
 /**
- * Envoy's Zipkin tracer flushes each worker thread's span buffer after 5 spans or every 5 s (runtime
- * tracing.zipkin.flush_interval_ms, default 5000): after that long, every span that will arrive has been sent.
+ * Envoy's Zipkin tracer flushes each worker thread's span buffer once tracing.zipkin.min_flush_spans spans wait
+ * (100 in every config here) or every 5 s (tracing.zipkin.flush_interval_ms, default 5000): after that long, every
+ * span that will arrive has been sent.
  */
 export const ENVOY_FLUSH_INTERVAL_MS = 5000;
 
