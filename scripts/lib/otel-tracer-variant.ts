@@ -57,7 +57,7 @@ function rewrite(document: Document, source: string): void {
         const options = get(map, 'typed_extension_protocol_options');
         return document.createNode({
           name: 'otlp',
-          type: 'STRICT_DNS',
+          type: scalarValue(get(map, 'type')) ?? 'LOGICAL_DNS',
           ...(isMap(options) ? { typed_extension_protocol_options: options.toJSON() as unknown } : {}),
           load_assignment: {
             cluster_name: 'otlp',
