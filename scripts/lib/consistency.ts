@@ -137,6 +137,14 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
           );
         }
       }
+      // The containers' addresses come from compose's ip_range: that is what an Envoy may count as internal.
+      const ipRanges = [...project.networks.values()].map((network) => network.ipRange);
+      for (const range of listener.internalRanges) {
+        if (!ipRanges.includes(range))
+          problems.push(
+            `${where}: internal_address_config ${range} is not the compose network's ip_range (${ipRanges.join(', ')})`,
+          );
+      }
       for (const tracer of listener.tracers) {
         if (tracer['@type'] === 'type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig') {
           if (tracer.service_name !== envoy.nodeCluster) {

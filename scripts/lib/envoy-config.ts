@@ -17,6 +17,8 @@ export interface EnvoyListener {
   sourceRanges: string[][];
   /** Each HCM's tracer config (the typed_config of its tracing provider), if it traces. */
   tracers: Record<string, unknown>[];
+  /** The address ranges its HCMs count as internal (internal_address_config), as "a.b.c.d/len". */
+  internalRanges: string[];
   routes: { cluster: string; operation: string | null }[];
 }
 
@@ -84,6 +86,11 @@ export function parseEnvoyConfig(text: string, file: string): EnvoyConfig {
         .map((tracing) => obj(tracing).provider) // route-level tracing blocks set sampling only, no provider
         .filter((provider) => provider !== undefined)
         .map((provider) => obj(obj(provider).typed_config)),
+      internalRanges: findAll(listener, 'internal_address_config').flatMap((config) =>
+        list(obj(config).cidr_ranges).map(
+          (range) => `${String(range.address_prefix)}/${String(range.prefix_len)}`,
+        ),
+      ),
       routes: findAll(listener, 'routes')
         .flatMap((routes) => list(routes))
         .map((route) => ({

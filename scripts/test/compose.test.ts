@@ -136,6 +136,18 @@ describe('the consistency checks fail when the files disagree', () => {
     );
   });
 
+  it("names an Envoy internal range that is not the compose network's ip_range", () => {
+    const problems = checkConsistency(
+      broken((text) => text.replace('ip_range: 172.31.81.128/26', 'ip_range: 172.31.81.128/25')),
+    );
+    assert.ok(
+      problems.includes(
+        'front-envoy/front-envoy.yaml: listener "edge": internal_address_config 172.31.81.128/26 is not the compose network\'s ip_range (172.31.81.128/25)',
+      ),
+      problems.join('\n'),
+    );
+  });
+
   it('names a missing mounted config', () => {
     const problems = checkConsistency(
       broken((text) => text.replace('./envoy-configs/service2-envoy.yaml', './envoy-configs/nope.yaml')),
