@@ -161,10 +161,9 @@ cmd_down() {
 }
 
 cmd_status() {
-  if docker_answers; then
-    echo "engine: $(docker version --format '{{.Server.Platform.Name}} (API {{.Server.APIVersion}})' 2>/dev/null)"
-  elif [[ -S "$socket" ]]; then
-    echo "engine: the project's Podman on $socket (not answering)"
+  eval "$(cmd_env)"
+  if docker version >/dev/null 2>&1; then
+    echo "engine: $(docker version --format '{{.Server.Platform.Name}}, API {{.Server.APIVersion}}'), at ${DOCKER_HOST:-the default docker socket}"
   else
     echo "engine: none answers (make engine starts one)"
   fi
@@ -174,6 +173,6 @@ case "${1:-}" in
   up) cmd_up ;;
   env) cmd_env ;;
   down) cmd_down ;;
-  status) eval "$(cmd_env)"; cmd_status ;;
+  status) cmd_status ;;
   *) die "usage: engine.sh up|env|down|status" ;;
 esac
