@@ -50,6 +50,18 @@ cmd_env() {
 
 version_at_least() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]; }
 
+answers_ping() { curl -sf --unix-socket "$1" http://d/_ping >/dev/null 2>&1; }
+
+# Waits up to 10 s for a Docker API on SOCKET; else shows the end of LOG and stops.   await_ping SOCKET LOG WHAT
+await_ping() {
+  for _ in $(seq 1 100); do
+    answers_ping "$1" && return 0
+    sleep 0.1
+  done
+  tail -n 20 "$2" >&2
+  die "$3 did not answer on $1"
+}
+
 write_podman_config() {
   mkdir -p "$state"/{storage,run,tmp,networks}
   # runc: Debian 12's crun 1.8.1 fails here ("cgroups in hybrid mode not supported"). The ulimits: Podman's default
@@ -103,33 +115,23 @@ cmd_up() {
   [[ -x "$compose_plugin_dir/cli-plugins/docker-compose" ]] || die "the Compose v2 plugin is missing: run make tools"
   write_podman_config
   eval "$(podman_env)"
-  if ! curl -sf --unix-socket "$socket" http://d/_ping >/dev/null 2>&1; then
+  if ! answers_ping "$socket"; then
     say "starting Podman $version's Docker-compatible API on $socket"
     rm -f "$socket"
     nohup podman system service --time=0 "unix://$socket" >"$state/service.log" 2>&1 &
     echo $! >"$state/service.pid"
-    for _ in $(seq 1 100); do
-      curl -sf --unix-socket "$socket" http://d/_ping >/dev/null 2>&1 && break
-      sleep 0.1
-    done
-    curl -sf --unix-socket "$socket" http://d/_ping >/dev/null 2>&1 \
-      || { tail -n 20 "$state/service.log" >&2; die "Podman's API did not answer on $socket"; }
+    await_ping "$socket" "$state/service.log" "Podman's API"
   fi
   # Podman < 5.4 reports a network's name where Docker reports its id; compose would recreate every container on
   # every `up` (containers/podman#24910). The adapter answers as Docker does.
-  if ! version_at_least "$version" 5.4 && ! curl -sf --unix-socket "$api_socket" http://d/_ping >/dev/null 2>&1; then
+  if ! version_at_least "$version" 5.4 && ! answers_ping "$api_socket"; then
     local node="$repo_root/node_modules/.bin/node"
     [[ -x "$node" ]] || die "Node is missing for the network-id adapter: run make install"
     rm -f "$api_socket"
     (cd "$repo_root" && exec nohup "$node" --import tsx "$here/network-id-adapter.ts" "$api_socket" "$socket") \
       >"$state/adapter.log" 2>&1 &
     echo $! >"$state/adapter.pid"
-    for _ in $(seq 1 50); do
-      curl -sf --unix-socket "$api_socket" http://d/_ping >/dev/null 2>&1 && break
-      sleep 0.1
-    done
-    curl -sf --unix-socket "$api_socket" http://d/_ping >/dev/null 2>&1 \
-      || { cat "$state/adapter.log" >&2; die "the network-id adapter did not answer on $api_socket"; }
+    await_ping "$api_socket" "$state/adapter.log" "the network-id adapter"
   fi
   eval "$(podman_env)"
   if ! pgrep -f "$here/healthchecks.sh" >/dev/null; then
