@@ -1,9 +1,13 @@
 // The app's own work: find out who it is, as the original Flask service did with gethostbyname(gethostname()).
-// It runs inside a child span, so the trace shows work the sidecar cannot see. The app shares its sidecar's network
-// namespace, and the service's name on the network belongs to that namespace: so it resolves the service name
-// (what other containers call it) rather than its container's own hostname, which only maps to loopback.
-import { hostname } from 'node:os';
-import { lookup } from 'node:dns/promises';
+// It runs inside a child span, so the trace shows work the sidecar cannot see.
+//
+// The original's lookup never left the container: Docker writes the container's hostname and address into
+// /etc/hosts. Here the app shares its sidecar's network namespace, and its own hostname maps only to loopback (on
+// Podman) or to the sidecar's name (on Docker), so the same question gets a portable answer from the namespace's
+// interfaces: the address other containers reach this service at. Not from DNS: a lookup per request put the
+// network's DNS server on every request's path, and where it stalled (seen in CI while a container of the network
+// was killed and restarted) each hop waited out its lookup timeout.
+import { hostname, networkInterfaces } from 'node:os';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 
 export const tracer = trace.getTracer('traced-mesh-services');
@@ -13,39 +17,29 @@ export interface HostIdentity {
   resolvedHostname: string;
 }
 
-/**
- * A lookup that never holds a request for long: DNS that does not answer is reported, not waited for. 1 s: the
- * first lookup in a fresh mesh on a busy 2-vCPU machine took over 500 ms (seen once in CI), and a hop must still
- * answer well within its caller's timeout where the name does not resolve at all (2 s was not: seen in CI too).
- */
-const LOOKUP_TIMEOUT_MS = 1000;
+/** The namespace's own IPv4 addresses (the mesh is IPv4), loopback left out. */
+function meshAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((addresses) => addresses ?? [])
+    .filter((address) => address.family === 'IPv4' && !address.internal)
+    .map((address) => address.address);
+}
 
-/** Resolves the service's name to its address, inside the child span `resolve-hostname`. */
-export function describeHost(serviceName: string): Promise<HostIdentity> {
-  return tracer.startActiveSpan('resolve-hostname', async (span) => {
+/** Finds the address this service answers on, inside the child span `resolve-hostname`. */
+export function describeHost(): HostIdentity {
+  return tracer.startActiveSpan('resolve-hostname', (span) => {
     const name = hostname();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(Object.assign(new Error('lookup timed out'), { code: 'ETIMEOUT' }));
-        }, LOOKUP_TIMEOUT_MS);
-      });
-      const { address } = await Promise.race([lookup(serviceName), timeout]);
-      span.setAttribute('host.name', name);
-      span.setAttribute('host.ip', address);
-      return { hostname: name, resolvedHostname: address };
-    } catch (error) {
-      // A name that does not resolve is odd but harmless here: say so instead of failing the request.
-      span.setStatus({ code: SpanStatusCode.ERROR, message: `lookup of ${serviceName} failed` });
-      return {
-        hostname: name,
-        resolvedHostname: `unresolved (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      };
-    } finally {
-      clearTimeout(timer);
+    const addresses = meshAddresses();
+    span.setAttribute('host.name', name);
+    if (addresses.length === 0) {
+      // Odd but harmless here (a namespace with loopback only): say so instead of failing the request.
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'no network address besides loopback' });
       span.end();
+      return { hostname: name, resolvedHostname: 'unresolved (loopback only)' };
     }
+    span.setAttribute('host.ip', addresses);
+    span.end();
+    return { hostname: name, resolvedHostname: addresses.join(', ') };
   });
 }
 

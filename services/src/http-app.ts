@@ -85,12 +85,12 @@ export function createHttpApp(
     res.json({ status: 'ok', service: config.serviceName });
   });
 
-  app.get('/service/:n', async (req, res) => {
+  app.get('/service/:n', (req, res) => {
     if (!isServiceNumber(req.params.n)) {
       badServiceNumber(req, res);
       return;
     }
-    const host = await describeHost(config.serviceName);
+    const host = describeHost();
     respond(req, res, config, host, null);
   });
 
@@ -99,7 +99,7 @@ export function createHttpApp(
       badServiceNumber(req, res);
       return;
     }
-    const host = await describeHost(config.serviceName);
+    const host = describeHost();
     let downstream: unknown = null;
     if (nextHop) {
       try {
