@@ -1,13 +1,15 @@
-// The trace backend goes away for 30 s under steady traffic: no user request fails, the apps' memory stays
-// bounded (the SDK queues at most 2048 spans, Envoy drops what it cannot send), and once the backend is back new
-// requests make complete traces again. `make test-reliability`; the figures go to docs/reliability.md.
+// The trace backend goes away for 300 requests of steady traffic (at most 10 a second, so 30 s or more): no user
+// request fails, the apps' memory stays bounded (the SDK queues at most 2048 spans, Envoy drops what it cannot
+// send), and once the backend is back new requests make complete traces again. The outage is counted in requests,
+// not timed: a slow machine makes it longer, never red. The latency it prints is a figure for docs/reliability.md,
+// not an assertion. `make test-reliability`.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { formatReport, verifyTrace } from '../../lib/verifier.ts';
 import { meshFor } from '../e2e/support.ts';
 
-const OUTAGE_MS = 30_000;
+const OUTAGE_REQUESTS = 300;
 const REQUESTS_PER_SECOND = 10;
 
 function rssMiB(pid: number | null): number {
@@ -15,7 +17,7 @@ function rssMiB(pid: number | null): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024;
 }
 
-describe('the trace backend stops for 30 s under steady traffic', () => {
+describe('the trace backend stops for 300 requests of steady traffic', () => {
   const under = meshFor('zipkin', 'otel');
 
   it('fails no request, keeps memory bounded, and traces completely again afterwards', async () => {
@@ -27,14 +29,15 @@ describe('the trace backend stops for 30 s under steady traffic', () => {
     const peak: Record<string, number> = { ...before };
     let sent = 0;
     const failures: string[] = [];
-    const traffic = async (durationMs: number) => {
-      const end = Date.now() + durationMs;
-      while (Date.now() < end) {
+    const durationsMs: number[] = [];
+    const traffic = async (requests: number) => {
+      for (let n = 0; n < requests; n += 1) {
         const tick = Date.now();
         const response = await fetch(`${under.front}/trace/1`);
         sent += 1;
         if (response.status !== 200) failures.push(`${response.status} ${await response.text()}`);
         else await response.arrayBuffer();
+        durationsMs.push(Date.now() - tick);
         for (const [app, mib] of Object.entries(rss())) peak[app] = Math.max(peak[app] ?? 0, mib);
         await new Promise((resolve) =>
           setTimeout(resolve, Math.max(0, 1000 / REQUESTS_PER_SECOND - (Date.now() - tick))),
@@ -42,25 +45,27 @@ describe('the trace backend stops for 30 s under steady traffic', () => {
       }
     };
 
-    await traffic(2000);
+    await traffic(20);
+    const killedAt = Date.now();
     await under.mesh.kill('zipkin', 'SIGKILL');
-    await traffic(OUTAGE_MS);
+    await traffic(OUTAGE_REQUESTS);
     const restartedAt = Date.now();
-    await Promise.all([under.mesh.restart('zipkin'), traffic(1000)]);
+    await Promise.all([under.mesh.restart('zipkin'), traffic(10)]);
     const backAfterMs = Date.now() - restartedAt;
-    await traffic(2000);
+    await traffic(20);
 
     const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
     const growth = Object.fromEntries(
       APPS.map((app) => [app, Math.round((peak[app] ?? 0) - (before[app] ?? 0))]),
     );
+    const sorted = durationsMs.toSorted((a, b) => a - b);
+    const latency = `request ms p50 ${sorted[Math.floor(sorted.length / 2)]} p95 ${sorted[Math.floor(sorted.length * 0.95)]} max ${sorted.at(-1)}`;
     console.log(
-      `backend outage: ${sent} requests at ${REQUESTS_PER_SECOND}/s, ${failures.length} failed; zipkin down ${OUTAGE_MS / 1000} s, ` +
+      `backend outage: ${sent} requests at ${REQUESTS_PER_SECOND}/s, ${failures.length} failed; zipkin down ${((restartedAt - killedAt) / 1000).toFixed(1)} s, ` +
         `healthy again after ${(backAfterMs / 1000).toFixed(1)} s; RSS before ${JSON.stringify(before)} MiB, peak growth ${JSON.stringify(growth)} MiB; ` +
-        `first trace after: ${result.ok ? 'complete' : 'INCOMPLETE'}`,
+        `first trace after: ${result.ok ? 'complete' : 'INCOMPLETE'}; ${latency}`,
     );
     assert.deepEqual(failures, []);
-    assert.ok(sent >= (OUTAGE_MS / 1000) * REQUESTS_PER_SECOND * 0.8, `${sent} requests`);
     for (const app of APPS) assert.ok((growth[app] ?? 0) < 64, `${app} grew ${String(growth[app])} MiB`);
     assert.ok(result.ok, formatReport(result));
   });
