@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { ENVIRONMENT_DEFAULTS } from '../../services/src/config.ts';
+import { ENVIRONMENT_DEFAULTS } from '@traced-envoy-mesh/services/config';
 import { isApp, REPO_ROOT, type ComposeProject, type ComposeService } from './compose.ts';
 import { readEnvoyConfig, type EnvoyConfig } from './envoy-config.ts';
 

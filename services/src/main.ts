@@ -1,8 +1,8 @@
 // Entry point: validate the environment, start tracing for the mode, then start the app.
 import { ConfigError, loadConfig, type ServiceConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { exitGracefullyOnSignals } from './shutdown.js';
-import { withoutSdk, type Tracing } from './tracing-handle.js';
+import { createLogger } from './process/logger.js';
+import { exitGracefullyOnSignals, type RunningServer } from './process/shutdown.js';
+import { withoutSdk, type Tracing } from './tracing/tracing.js';
 
 function configOrExit(): ServiceConfig {
   try {
@@ -24,12 +24,13 @@ async function main(): Promise<void> {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const tracing: Tracing =
     config.tracingMode === 'otel'
-      ? (require('./tracing.js') as typeof import('./tracing.js')).startOpenTelemetry(config)
+      ? (require('./tracing/sdk.js') as typeof import('./tracing/sdk.js')).startOpenTelemetry(config)
       : withoutSdk(config.tracingMode);
-  const { startService } = require('./service.js') as typeof import('./service.js');
+  const server: RunningServer = await (config.role === 'grpc'
+    ? (require('./apps/grpc-app.js') as typeof import('./apps/grpc-app.js')).startGrpcApp(config, log)
+    : (require('./apps/http-app.js') as typeof import('./apps/http-app.js')).startHttpApp(config, log));
   /* eslint-enable @typescript-eslint/no-require-imports */
 
-  const server = await startService(config, log);
   const exportsTo = config.tracesExporter === 'otlp' ? config.otlpEndpoint.href : config.zipkinEndpoint.href;
   log.info({ tracingMode: tracing.mode, exportsTo }, 'ready');
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { headersToCarry, TRACE_CONTEXT_HEADERS } from '../src/trace-headers.ts';
+import { headersToCarry, TRACE_CONTEXT_HEADERS } from '../src/tracing/trace-headers.ts';
 
 // What an app behind an Envoy sidecar receives: every trace header, plus some it must not carry.
 const inbound = {

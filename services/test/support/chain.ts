@@ -20,23 +20,31 @@ export async function startChain(mode: TracingMode, extraEnv: Record<string, str
   const zipkin = await sink.start();
   const ports = { service1: await freePort(), service2: await freePort(), service3: await freePort() };
   const common = { TRACING_MODE: mode, ZIPKIN_ENDPOINT: zipkin, DOWNSTREAM_TIMEOUT_MS: '1500', ...extraEnv };
-  const app = (name: string, role: 'http' | 'grpc', port: number, nextHop: string) =>
-    new ServiceProcess({
+  const started: ServiceProcess[] = [];
+  const app = async (name: string, role: 'http' | 'grpc', port: number, nextHop: string) => {
+    const service = new ServiceProcess({
       ...common,
       SERVICE_NAME: name,
       ROLE: role,
       LISTEN: `127.0.0.1:${port}`,
       NEXT_HOP: nextHop,
-    }).start();
-  // Leaf first, so each app's next hop is listening when the app starts.
-  const service3 = await app('service3', 'grpc', ports.service3, '');
-  const service2 = await app('service2', 'http', ports.service2, `grpc://127.0.0.1:${ports.service3}`);
-  const service1 = await app(
-    'service1',
-    'http',
-    ports.service1,
-    `http://127.0.0.1:${ports.service2}/trace/2`,
-  );
+    });
+    started.push(service);
+    return service.start();
+  };
+  let service1, service2, service3;
+  try {
+    // Leaf first, so each app's next hop is listening when the app starts.
+    service3 = await app('service3', 'grpc', ports.service3, '');
+    service2 = await app('service2', 'http', ports.service2, `grpc://127.0.0.1:${ports.service3}`);
+    service1 = await app('service1', 'http', ports.service1, `http://127.0.0.1:${ports.service2}/trace/2`);
+  } catch (error) {
+    // An app that does not start must fail the test, not hang it: the sink and the apps already up would keep
+    // the test process alive.
+    await Promise.all(started.map((service) => service.stop()));
+    await sink.stop();
+    throw error;
+  }
   return {
     sink,
     service1,

@@ -2,12 +2,17 @@
 import http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { describeHost, greetingText, type HostIdentity } from './greeting.js';
-import { DownstreamError, recordOnActiveSpan } from './downstream-error.js';
-import { createNextHopClient, type NextHopClient } from './next-hop.js';
-import { currentTraceId, headersToCarry, receivedTraceHeaders, requestIdOf } from './trace-headers.js';
-import { requestLogFields, type Logger } from './logger.js';
-import type { ServiceConfig } from './config.js';
-import type { RunningServer } from './running-server.js';
+import { DownstreamError, recordOnActiveSpan } from '../hops/downstream-error.js';
+import { createNextHopClient, type NextHopClient } from '../hops/next-hop.js';
+import {
+  currentTraceId,
+  headersToCarry,
+  receivedTraceHeaders,
+  requestIdOf,
+} from '../tracing/trace-headers.js';
+import { requestLogFields, type Logger } from '../process/logger.js';
+import type { ServiceConfig } from '../config.js';
+import type { RunningServer } from '../process/shutdown.js';
 
 export const ROUTES = ['GET /trace/:n', 'GET /service/:n', 'GET /healthz'] as const;
 

@@ -1,7 +1,7 @@
 // One JSON line per request, carrying the trace id, span id and request id, so a log line leads to its trace.
 import pino from 'pino';
 import type { IncomingHttpHeaders } from 'node:http';
-import { currentSpanId, currentTraceId, requestIdOf } from './trace-headers.js';
+import { currentSpanId, currentTraceId, requestIdOf } from '../tracing/trace-headers.js';
 
 export type Logger = pino.Logger;
 

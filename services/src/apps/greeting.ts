@@ -8,9 +8,8 @@
 // network's DNS server on every request's path, and where it stalled (seen in CI while a container of the network
 // was killed and restarted) each hop waited out its lookup timeout.
 import { hostname, networkInterfaces } from 'node:os';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
-
-export const tracer = trace.getTracer('traced-mesh-services');
+import { SpanStatusCode } from '@opentelemetry/api';
+import { tracer } from '../tracing/tracing.js';
 
 export interface HostIdentity {
   hostname: string;

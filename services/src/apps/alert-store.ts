@@ -1,8 +1,8 @@
 // service3's data: a small in-memory alert store. Each query runs in the child span `query-alert-store`,
 // the work the gRPC app does on its own that no sidecar can see.
-import { tracer } from './greeting.js';
-import type { AlertMessage__Output } from './generated/alerts/v1/AlertMessage.js';
-import type { HistoryEntry__Output } from './generated/alerts/v1/HistoryEntry.js';
+import { tracer } from '../tracing/tracing.js';
+import type { AlertMessage__Output } from '../generated/alerts/v1/AlertMessage.js';
+import type { HistoryEntry__Output } from '../generated/alerts/v1/HistoryEntry.js';
 
 const ALERTS: readonly AlertMessage__Output[] = [
   { id: 'alert-1003', severity: 'critical', text: 'service2 p99 latency above 500 ms' },

@@ -2,9 +2,10 @@
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import type { ProtoGrpcType } from './generated/alerts.js';
+import type { ProtoGrpcType } from '../generated/alerts.js';
 
-const ALERTS_PROTO_PATH = path.join(__dirname, '..', 'proto', 'alerts.proto');
+// services/proto/alerts.proto, from src/alerts-api/ (tests) or dist/alerts-api/ (the image).
+const ALERTS_PROTO_PATH = path.join(__dirname, '..', '..', 'proto', 'alerts.proto');
 
 /** The gRPC service's full name, as in the proto: in health status, logs and hop names. */
 export const ALERTS_SERVICE = 'alerts.v1.Alerts';

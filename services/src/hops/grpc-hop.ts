@@ -1,18 +1,18 @@
 // service2's gRPC hop: both Alerts RPCs, through its sidecar's egress (HTTP/2) to service3.
 import * as grpc from '@grpc/grpc-js';
-import { ALERTS_SERVICE, loadAlertsProto, metadataFrom } from './alerts-proto.js';
+import { ALERTS_SERVICE, loadAlertsProto, metadataFrom } from '../alerts-api/alerts-proto.js';
 import { DownstreamError } from './downstream-error.js';
-import type { AlertsClient } from './generated/alerts/v1/Alerts.js';
-import type { ListMessagesResponse__Output } from './generated/alerts/v1/ListMessagesResponse.js';
-import type { MessageHistoryResponse__Output } from './generated/alerts/v1/MessageHistoryResponse.js';
-import type { Logger } from './logger.js';
+import type { AlertsClient } from '../generated/alerts/v1/Alerts.js';
+import type { ListMessagesResponse__Output } from '../generated/alerts/v1/ListMessagesResponse.js';
+import type { MessageHistoryResponse__Output } from '../generated/alerts/v1/MessageHistoryResponse.js';
+import type { Logger } from '../process/logger.js';
 
-export interface AlertsHopResult {
+export interface GrpcHopResult {
   listMessages: ListMessagesResponse__Output;
   messageHistory: MessageHistoryResponse__Output | null;
 }
 
-export class AlertsHop {
+export class GrpcHop {
   private readonly client: AlertsClient;
 
   constructor(
@@ -26,7 +26,7 @@ export class AlertsHop {
   }
 
   /** Lists the newest alerts, then reads the history of the first one: two RPCs, two spans in the trace. */
-  async listWithHistory(carried: Record<string, string>): Promise<AlertsHopResult> {
+  async listWithHistory(carried: Record<string, string>): Promise<GrpcHopResult> {
     const { metadata, dropped } = metadataFrom(carried);
     if (dropped.length > 0)
       this.log.warn({ dropped }, 'headers not valid as gRPC metadata were not forwarded');

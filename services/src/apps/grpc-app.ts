@@ -1,13 +1,13 @@
 // The gRPC role (service3): the Alerts service, plus the standard gRPC health service for healthchecks.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { ALERTS_SERVICE, loadAlertsProto, headersFrom } from './alerts-proto.js';
+import { ALERTS_SERVICE, loadAlertsProto, headersFrom } from '../alerts-api/alerts-proto.js';
 import { alertHistory, listAlerts } from './alert-store.js';
-import { requestLogFields, type Logger } from './logger.js';
-import { receivedTraceHeaders } from './trace-headers.js';
-import type { ServiceConfig } from './config.js';
-import type { AlertsHandlers } from './generated/alerts/v1/Alerts.js';
-import type { RunningServer } from './running-server.js';
+import { requestLogFields, type Logger } from '../process/logger.js';
+import { receivedTraceHeaders } from '../tracing/trace-headers.js';
+import type { ServiceConfig } from '../config.js';
+import type { AlertsHandlers } from '../generated/alerts/v1/Alerts.js';
+import type { RunningServer } from '../process/shutdown.js';
 
 export async function startGrpcApp(config: ServiceConfig, log: Logger): Promise<RunningServer> {
   const { alerts } = loadAlertsProto();

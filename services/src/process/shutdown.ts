@@ -2,6 +2,13 @@
 // Bounded: past the timeout the process exits 1 and says which step hung.
 import type { Logger } from './logger.js';
 
+/** A listening app, HTTP or gRPC, as the shutdown sequence sees it. */
+export interface RunningServer {
+  readonly address: string;
+  /** Stops accepting, lets requests in flight finish, then resolves. */
+  close(): Promise<void>;
+}
+
 export interface ShutdownStep {
   name: string;
   run: () => Promise<void>;

@@ -4,7 +4,7 @@
 // sends out belongs to the request that came in. Only the app can carry these headers across.
 import type { IncomingHttpHeaders } from 'node:http';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
-import type { TracingMode } from './config.js';
+import type { TracingMode } from '../config.js';
 
 /**
  * Every header that carries trace context or the request id through the mesh: the one list.

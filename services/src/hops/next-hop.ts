@@ -1,8 +1,8 @@
 // The one downstream call of an HTTP app, whatever its protocol: HTTP (service1 -> service2) or gRPC (service2 -> service3).
-import { AlertsHop } from './alerts-client.js';
-import { callHttpHop } from './next-hop-http.js';
-import type { NextHop } from './config.js';
-import type { Logger } from './logger.js';
+import { GrpcHop } from './grpc-hop.js';
+import { callHttpHop } from './http-hop.js';
+import type { NextHop } from '../config.js';
+import type { Logger } from '../process/logger.js';
 
 export interface NextHopClient {
   /** Where the call goes, for logs and the README: e.g. http://127.0.0.1:9000/trace/2. */
@@ -25,12 +25,12 @@ export function createNextHopClient(
       close: () => undefined,
     };
   }
-  const alerts = new AlertsHop(from, hop.target, timeoutMs, log);
+  const grpcHop = new GrpcHop(from, hop.target, timeoutMs, log);
   return {
     target: `grpc://${hop.target}`,
-    call: (carried) => alerts.listWithHistory(carried),
+    call: (carried) => grpcHop.listWithHistory(carried),
     close: () => {
-      alerts.close();
+      grpcHop.close();
     },
   };
 }

@@ -12,9 +12,9 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import type { Propagator, ServiceConfig } from './config.js';
+import type { Propagator, ServiceConfig } from '../config.js';
 import type { TextMapPropagator } from '@opentelemetry/api';
-import type { Tracing } from './tracing-handle.js';
+import type { Tracing } from './tracing.js';
 
 /**
  * Exporter queue limits (also in the README): at most maxQueueSize spans wait in memory for the backend; past that
