@@ -6,6 +6,7 @@ import { startChain, type Chain } from './support/chain.ts';
 
 interface ErrorBody {
   error: string;
+  example?: string;
   failedHop?: string;
   hop?: string;
   grpcStatus?: string;
@@ -30,6 +31,13 @@ describe('request errors and downstream failures', () => {
     const { status, body } = await get(`${chain.entry}/trace/abc`);
     assert.equal(status, 400);
     assert.equal(body.error, 'service number must be a positive integer, got "abc"');
+  });
+
+  it('/trace/2 at service1 is a 404 that says which service answered', async () => {
+    const { status, body } = await get(`${chain.entry}/trace/2`);
+    assert.equal(status, 404);
+    assert.equal(body.error, 'this is service 1: /trace/2 is for service 2');
+    assert.equal(body.example, '/trace/1');
   });
 
   it('an unknown path is a 404 that lists the routes', async () => {

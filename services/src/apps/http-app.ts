@@ -1,7 +1,7 @@
 // The HTTP role (service1, service2): the routes of the original Envoy sandbox's Flask service, in express.
 import http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { describeHost, greetingText, type HostIdentity } from './greeting.js';
+import { describeHost, greetingText, serviceLabel, type HostIdentity } from './greeting.js';
 import { DownstreamError, recordOnActiveSpan } from '../hops/downstream-error.js';
 import { createNextHopClient, type NextHopClient } from '../hops/next-hop.js';
 import {
@@ -91,19 +91,13 @@ export function createHttpApp(
   });
 
   app.get('/service/:n', (req, res) => {
-    if (!isServiceNumber(req.params.n)) {
-      badServiceNumber(req, res);
-      return;
-    }
+    if (!addressesThisService(req, res, config.serviceName)) return;
     const host = describeHost();
     respond(req, res, config, host, null);
   });
 
   app.get('/trace/:n', async (req, res) => {
-    if (!isServiceNumber(req.params.n)) {
-      badServiceNumber(req, res);
-      return;
-    }
+    if (!addressesThisService(req, res, config.serviceName)) return;
     const host = describeHost();
     let downstream: unknown = null;
     if (nextHop) {
@@ -140,15 +134,29 @@ export function createHttpApp(
   return app;
 }
 
-function isServiceNumber(value: string | undefined): value is string {
-  return value !== undefined && /^[1-9]\d{0,5}$/.test(value);
-}
-
-function badServiceNumber(req: Request, res: Response): void {
-  res.status(400).json({
-    error: `service number must be a positive integer, got "${String(req.params.n)}"`,
-    example: '/trace/1',
-  });
+/**
+ * `n` in /trace/:n and /service/:n is the number of the service the caller means, as in the original sandbox: the
+ * front proxy asks service1 for /trace/1, service1 asks service2 for /trace/2. A number that is not one is a 400; a
+ * number of another service is a 404 that says which service answered, rather than a greeting from the wrong one.
+ * A service whose name carries no number (not `serviceN`) accepts any number.
+ */
+function addressesThisService(req: Request, res: Response, serviceName: string): boolean {
+  const n = String(req.params.n);
+  if (!/^[1-9]\d{0,5}$/.test(n)) {
+    res
+      .status(400)
+      .json({ error: `service number must be a positive integer, got "${n}"`, example: '/trace/1' });
+    return false;
+  }
+  const own = /^service(\d+)$/.exec(serviceName)?.[1];
+  if (own !== undefined && own !== n) {
+    res.status(404).json({
+      error: `this is ${serviceLabel(serviceName)}: ${req.path} is for service ${n}`,
+      example: req.path.replace(/\d+$/, own),
+    });
+    return false;
+  }
+  return true;
 }
 
 function respond(
