@@ -17,11 +17,12 @@ import { format } from 'prettier';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { composeVariables, REPO_ROOT } from './lib/compose.ts';
-import { ComposeMesh } from './lib/compose-mesh.ts';
-import { containerCpuSeconds } from './lib/container-cgroup.ts';
-import { countSpans, loadExpectedTraces } from './lib/trace-tree.ts';
-import { ENVOY_FLUSH_INTERVAL_MS, traceApiOf } from './lib/trace-backend.ts';
+import { composeVariables } from './mesh/compose.ts';
+import { ComposeMesh } from './mesh/compose-mesh.ts';
+import { containerCpuSeconds } from './mesh/container-cgroup.ts';
+import { countSpans, loadExpectedTraces } from './trace-check/trace-tree.ts';
+import { ENVOY_FLUSH_INTERVAL_MS, traceApiOf } from './trace-check/trace-backend.ts';
+import { REPO_ROOT } from './repo.ts';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const ROUNDS = SMOKE ? 1 : 3;

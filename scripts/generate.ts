@@ -3,9 +3,9 @@
 // A test checks that what is committed equals what this writes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from './lib/compose.ts';
-import { generateVariant, variantSources, VARIANT_DIR } from './lib/otel-tracer-variant.ts';
-import { CORPUS_FILE, generateCorpus } from './lib/hostile-corpus.ts';
+import { generateVariant, variantSources, VARIANT_DIR } from './generators/otel-tracer-variant.ts';
+import { CORPUS_FILE, generateCorpus } from './generators/hostile-corpus.ts';
+import { REPO_ROOT } from './repo.ts';
 
 async function main(): Promise<void> {
   mkdirSync(VARIANT_DIR, { recursive: true });

@@ -3,7 +3,7 @@
 // (each pin's comment in .env says why it stays where it is).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { composeVariables } from './lib/compose.ts';
+import { composeVariables } from './mesh/compose.ts';
 
 const run = promisify(execFile);
 

@@ -2,12 +2,12 @@
 // opens Zipkin's UI on that trace in headless Chromium (Debian's), waits until every service name is on the page,
 // and saves docs/zipkin-trace.png. The UI test (scripts/test/e2e/zipkin-ui.test.ts) checks the same page.
 import path from 'node:path';
-import { ComposeMesh } from './lib/compose-mesh.ts';
-import { REPO_ROOT } from './lib/compose.ts';
-import { loadExpectedTraces, serviceNames } from './lib/trace-tree.ts';
-import { traceApiOf, traceBackend } from './lib/trace-backend.ts';
-import { verifyTrace } from './lib/verifier.ts';
-import { withZipkinTracePage } from './lib/zipkin-ui.ts';
+import { ComposeMesh } from './mesh/compose-mesh.ts';
+import { loadExpectedTraces, serviceNames } from './trace-check/trace-tree.ts';
+import { traceApiOf, traceBackend } from './trace-check/trace-backend.ts';
+import { verifyTrace } from './trace-check/verifier.ts';
+import { withZipkinTracePage } from './trace-check/zipkin-ui.ts';
+import { REPO_ROOT } from './repo.ts';
 
 const OUTPUT = path.join(REPO_ROOT, 'docs', 'zipkin-trace.png');
 

@@ -3,10 +3,10 @@
 // --backend (make verify BACKEND=...) or else from what runs. Exit 0 only on a match.
 //
 //   verify [--backend zipkin|jaeger|otel-tracer] [--url http://127.0.0.1:8000/trace/1] [--backend-url URL]
-import { ComposeMesh, runningBackend } from './lib/compose-mesh.ts';
-import { BACKENDS } from './lib/compose.ts';
-import { traceApiOf, traceBackend } from './lib/trace-backend.ts';
-import { formatReport, verifyTrace } from './lib/verifier.ts';
+import { ComposeMesh, runningVariant } from './mesh/compose-mesh.ts';
+import { traceApiOf, traceBackend } from './trace-check/trace-backend.ts';
+import { formatReport, verifyTrace } from './trace-check/verifier.ts';
+import { MESH_VARIANT_NAMES } from './repo.ts';
 
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -15,9 +15,12 @@ function option(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const asked = option('backend');
-  const backend = asked === undefined ? (runningBackend() ?? 'zipkin') : BACKENDS.find((b) => b === asked);
+  const backend =
+    asked === undefined ? (runningVariant() ?? 'zipkin') : MESH_VARIANT_NAMES.find((b) => b === asked);
   if (!backend) {
-    console.error(`verify: --backend must be one of ${BACKENDS.join(', ')}, not "${String(asked)}"`);
+    console.error(
+      `verify: --backend must be one of ${MESH_VARIANT_NAMES.join(', ')}, not "${String(asked)}"`,
+    );
     process.exit(2);
   }
   const mesh = new ComposeMesh(backend);

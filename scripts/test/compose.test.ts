@@ -7,16 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import {
-  BACKENDS,
-  composeFiles,
-  composeVariables,
-  ComposeError,
-  loadCompose,
-  composeConfigDocument,
-  REPO_ROOT,
-} from '../lib/compose.ts';
-import { checkConsistency, checkImages } from '../lib/consistency.ts';
+import { composeVariables, ComposeError, loadCompose, composeConfigDocument } from '../mesh/compose.ts';
+import { checkConsistency, checkImages } from '../config-checks/consistency.ts';
+import { MESH_VARIANT_NAMES, REPO_ROOT, composeFiles } from '../repo.ts';
 
 const DCLINT = path.join(REPO_ROOT, 'node_modules', 'dclint', 'bin', 'dclint.cjs');
 
@@ -45,7 +38,7 @@ describe('compose files', () => {
     assert.match(services.zipkin?.image ?? '', /^jaegertracing\/jaeger:2\.\d+\.\d+$/);
   });
 
-  for (const backend of BACKENDS) {
+  for (const backend of MESH_VARIANT_NAMES) {
     it(`${backend}: compose, the Envoy configs and the services' environment agree`, () => {
       assert.deepEqual(checkConsistency(loadCompose(composeFiles(backend))), []);
     });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../lib/compose.ts';
+import { REPO_ROOT } from '../repo.ts';
 
 const ENVOY = path.join(REPO_ROOT, '.tools', 'venv', 'bin', 'envoy');
 

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import protobuf from 'protobufjs';
-import { REPO_ROOT } from '../lib/compose.ts';
+import { REPO_ROOT } from '../repo.ts';
 
 const ENVOY = path.join(REPO_ROOT, '.tools', 'venv', 'bin', 'envoy');
 

@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../lib/compose.ts';
-import { generateVariant, variantSources } from '../lib/otel-tracer-variant.ts';
-import { readEnvoyConfig } from '../lib/envoy-config.ts';
+import { generateVariant, variantSources } from '../generators/otel-tracer-variant.ts';
+import { readEnvoyConfig } from '../mesh/envoy-config.ts';
+import { REPO_ROOT } from '../repo.ts';
 
 describe('generated files', () => {
   for (const { source, target } of variantSources()) {

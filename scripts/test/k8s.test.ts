@@ -8,8 +8,9 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { composeVariables, REPO_ROOT } from '../lib/compose.ts';
-import { parseEnvoyConfig } from '../lib/envoy-config.ts';
+import { composeVariables } from '../mesh/compose.ts';
+import { parseEnvoyConfig } from '../mesh/envoy-config.ts';
+import { REPO_ROOT } from '../repo.ts';
 
 const TOOLS = path.join(REPO_ROOT, '.tools');
 const versions = composeVariables({});

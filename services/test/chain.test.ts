@@ -10,7 +10,7 @@ import {
   renderTree,
   sameShape,
   withoutProxies,
-} from '../../scripts/lib/trace-tree.ts';
+} from '../../scripts/trace-check/trace-tree.ts';
 import { startChain, type Chain } from './support/chain.ts';
 
 const expected = loadExpectedTraces();

@@ -8,7 +8,7 @@ import {
   loadExpectedTraces,
   sameShape,
   withoutProxies,
-} from '../../scripts/lib/trace-tree.ts';
+} from '../../scripts/trace-check/trace-tree.ts';
 import { startChain, type Chain } from './support/chain.ts';
 
 const hex = (length: number) => 'a1'.repeat(length).slice(0, length);

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { countSpans, loadExpectedTraces, withoutProxies } from '../../scripts/lib/trace-tree.ts';
+import { countSpans, loadExpectedTraces, withoutProxies } from '../../scripts/trace-check/trace-tree.ts';
 import net from 'node:net';
 import { startChain } from './support/chain.ts';
 

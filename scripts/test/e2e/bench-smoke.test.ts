@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../lib/compose.ts';
+import { REPO_ROOT } from '../../repo.ts';
 
 describe('make bench, smoke run', () => {
   it('measures all four runs, the half-load latency and span delivery, and writes both files', async () => {

@@ -3,8 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { buildActualTrace, countSpans, loadExpectedTraces } from '../../lib/trace-tree.ts';
-import { formatReport, verifyTrace } from '../../lib/verifier.ts';
+import { buildActualTrace, countSpans, loadExpectedTraces } from '../../trace-check/trace-tree.ts';
+import { formatReport, verifyTrace } from '../../trace-check/verifier.ts';
 import { afterEnvoyFlush, meshFor, waitForCount, waitForSpan } from './support.ts';
 
 const FULL_TRACE = countSpans([loadExpectedTraces().otel.tree]);

@@ -4,17 +4,17 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../../lib/compose.ts';
-import { CORPUS_FILE, generateCorpus, type HostileCase } from '../../lib/hostile-corpus.ts';
-import { rawGet, type RawResponse } from '../../lib/raw-http.ts';
+import { CORPUS_FILE, generateCorpus, type HostileCase } from '../../generators/hostile-corpus.ts';
+import { rawGet, type RawResponse } from './raw-http.ts';
 import {
   buildActualTrace,
   countSpans,
   loadExpectedTraces,
   renderTree,
   sameShape,
-} from '../../lib/trace-tree.ts';
+} from '../../trace-check/trace-tree.ts';
 import { afterEnvoyFlush, meshFor, waitForCount } from './support.ts';
+import { REPO_ROOT } from '../../repo.ts';
 
 const corpus = JSON.parse(readFileSync(CORPUS_FILE, 'utf8')) as HostileCase[];
 const VALID_ID = /^([0-9a-f]{16}|[0-9a-f]{32})$/;

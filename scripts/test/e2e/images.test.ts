@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { composeFiles, composeVariables, loadCompose, REPO_ROOT } from '../../lib/compose.ts';
+import { composeVariables, loadCompose } from '../../mesh/compose.ts';
+import { REPO_ROOT, composeFiles } from '../../repo.ts';
 
 interface ImageFacts {
   repository: string;

@@ -2,8 +2,8 @@
 // `curl -i localhost:8000/trace/1`, and the trace the backend holds, per mode and per backend.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { countSpans, loadExpectedTraces, renderTree } from '../../lib/trace-tree.ts';
-import { formatReport, verifyTrace, type VerifyResult } from '../../lib/verifier.ts';
+import { countSpans, loadExpectedTraces, renderTree } from '../../trace-check/trace-tree.ts';
+import { formatReport, verifyTrace, type VerifyResult } from '../../trace-check/verifier.ts';
 import { meshFor } from './support.ts';
 
 const expected = loadExpectedTraces();

@@ -1,8 +1,8 @@
 // The variant with Envoy's OpenTelemetry tracer: W3C between the proxies, OTLP to Jaeger, and the same tree.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { countSpans, loadOtelTracerTree, renderTree, sameShape } from '../../lib/trace-tree.ts';
-import { formatReport, verifyTrace } from '../../lib/verifier.ts';
+import { countSpans, loadOtelTracerTree, renderTree, sameShape } from '../../trace-check/trace-tree.ts';
+import { formatReport, verifyTrace } from '../../trace-check/verifier.ts';
 import { meshFor } from './support.ts';
 
 describe("Envoy's OpenTelemetry tracer, otel mode, Jaeger", () => {

@@ -2,8 +2,8 @@
 // with requests in flight. On the real mesh (Zipkin, otel mode), through compose's kill and restart.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { countSpans, loadExpectedTraces } from '../../lib/trace-tree.ts';
-import type { ZipkinSpan } from '../../lib/trace-tree.ts';
+import { countSpans, loadExpectedTraces } from '../../trace-check/trace-tree.ts';
+import type { ZipkinSpan } from '../../trace-check/trace-tree.ts';
 import { meshFor, waitForCount, waitForSpan, type MeshUnderTest } from './support.ts';
 
 const FULL_TRACE = countSpans([loadExpectedTraces().otel.tree]);

@@ -2,15 +2,15 @@
 // the docker CLI reaches (make engine). The mesh stays up between files (compose recreates only what a file
 // changes, e.g. the apps for another TRACING_MODE); `make test-e2e` takes it down at the end.
 import { before } from 'node:test';
-import { ComposeMesh, runningBackend } from '../../lib/compose-mesh.ts';
-import type { Backend } from '../../lib/compose.ts';
-import type { Mode, ZipkinSpan } from '../../lib/trace-tree.ts';
+import { ComposeMesh, runningVariant } from '../../mesh/compose-mesh.ts';
+import type { Mode, ZipkinSpan } from '../../trace-check/trace-tree.ts';
 import {
   ENVOY_FLUSH_INTERVAL_MS,
   traceApiOf,
   traceBackend,
   type TraceBackend,
-} from '../../lib/trace-backend.ts';
+} from '../../trace-check/trace-backend.ts';
+import { type MeshVariant } from '../../repo.ts';
 
 /**
  * Envoy keeps a Zipkin span buffer per worker thread: a later trace arriving complete does not prove an earlier
@@ -32,7 +32,7 @@ export interface MeshUnderTest {
 }
 
 /** Registers a before hook that brings the mesh up in the given backend and mode for the enclosing describe block. */
-export function meshFor(backend: Backend, mode: Mode): MeshUnderTest {
+export function meshFor(backend: MeshVariant, mode: Mode): MeshUnderTest {
   const handle = {} as MeshUnderTest;
   before(async () => {
     const mesh = new ComposeMesh(backend, (line) => {
@@ -40,7 +40,7 @@ export function meshFor(backend: Backend, mode: Mode): MeshUnderTest {
     });
     // Another backend mounts other configs into the sidecars, whose network namespaces the apps share: compose
     // recreates those in place on Docker, but Podman refuses to remove a namespace in use. Down first, then up.
-    const running = runningBackend();
+    const running = runningVariant();
     if (running !== null && running !== backend) await mesh.down();
     // TRACING_MODE from the environment, as in `TRACING_MODE=off docker compose up --build --wait`.
     await mesh.upServing({ TRACING_MODE: mode });

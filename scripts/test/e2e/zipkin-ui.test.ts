@@ -2,9 +2,9 @@
 // (Debian's Chromium), against the mesh `docker compose up --build --wait` started.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { countSpans, loadExpectedTraces, serviceNames, type TreeNode } from '../../lib/trace-tree.ts';
-import { formatReport, verifyTrace } from '../../lib/verifier.ts';
-import { withZipkinTracePage } from '../../lib/zipkin-ui.ts';
+import { countSpans, loadExpectedTraces, serviceNames, type TreeNode } from '../../trace-check/trace-tree.ts';
+import { formatReport, verifyTrace } from '../../trace-check/verifier.ts';
+import { withZipkinTracePage } from '../../trace-check/zipkin-ui.ts';
 import { meshFor } from './support.ts';
 
 /** "service: span name" as Zipkin's span rows show it, for every node of the tree. */

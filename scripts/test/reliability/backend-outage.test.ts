@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { formatReport, verifyTrace } from '../../lib/verifier.ts';
+import { formatReport, verifyTrace } from '../../trace-check/verifier.ts';
 import { meshFor } from '../e2e/support.ts';
 
 const OUTAGE_REQUESTS = 300;

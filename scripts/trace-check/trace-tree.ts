@@ -4,13 +4,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { TRACING_MODES, type TracingMode as Mode } from '@traced-envoy-mesh/services/config';
+import { REPO_ROOT } from '../repo.ts';
 
 export const SPAN_KINDS = ['CLIENT', 'SERVER', 'PRODUCER', 'CONSUMER', 'LOCAL'] as const;
 export type SpanKind = (typeof SPAN_KINDS)[number];
 // The modes are the services' own list (their package's public `config` export): one source.
 export { TRACING_MODES, type Mode };
 
-export const EXPECTED_TRACES_FILE = path.join(__dirname, '..', '..', 'expected-traces.yaml');
+export const EXPECTED_TRACES_FILE = path.join(REPO_ROOT, 'expected-traces.yaml');
 
 /** One span as the comparison sees it. */
 export interface TreeNode {

@@ -4,21 +4,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ENVIRONMENT_DEFAULTS } from '@traced-envoy-mesh/services/config';
-import { isApp, REPO_ROOT, type ComposeProject, type ComposeService } from './compose.ts';
-import { readEnvoyConfig, type EnvoyConfig } from './envoy-config.ts';
+import { isApp, type ComposeProject, type ComposeService } from '../mesh/compose.ts';
+import { mountedEnvoyConfigs } from '../mesh/envoy-config.ts';
+import { REPO_ROOT } from '../repo.ts';
 
-export const ENVOY_CONFIG_TARGET = '/etc/envoy/envoy.yaml';
 const LOOPBACK = '127.0.0.1';
-
-/** The Envoy configs compose mounts, keyed by the compose service that runs each. */
-export function mountedEnvoyConfigs(project: ComposeProject): Map<string, EnvoyConfig> {
-  const configs = new Map<string, EnvoyConfig>();
-  for (const service of project.services.values()) {
-    const mount = service.mounts.find((m) => m.target === ENVOY_CONFIG_TARGET);
-    if (mount && existsSync(mount.source)) configs.set(service.name, readEnvoyConfig(mount.source));
-  }
-  return configs;
-}
 
 /** The compose service whose network namespace a service runs in (itself, or X for network_mode service:X). */
 const namespaceOf = (service: ComposeService) => service.sharesNetworkOf ?? service.name;

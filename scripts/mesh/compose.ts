@@ -5,8 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-
-export const REPO_ROOT = path.join(__dirname, '..', '..');
+import { REPO_ROOT } from '../repo.ts';
 
 export interface Mount {
   /** Absolute path on the host (the repo file itself). */
@@ -221,19 +220,4 @@ export function ownImages(project: ComposeProject): Set<string> {
 /** An app: a service that runs the image this project builds. */
 export function isApp(project: ComposeProject, service: ComposeService): boolean {
   return service.build !== null || ownImages(project).has(service.image ?? '');
-}
-
-/**
- * The compose files of each backend: Zipkin (the default), Jaeger in Zipkin's place, and Jaeger with Envoy's
- * OpenTelemetry tracer (everything over OTLP).
- */
-export const BACKENDS = ['zipkin', 'jaeger', 'otel-tracer'] as const;
-export type Backend = (typeof BACKENDS)[number];
-
-export function composeFiles(backend: Backend): string[] {
-  const file = (name: string) => path.join(REPO_ROOT, name);
-  const files = [file('docker-compose.yaml')];
-  if (backend !== 'zipkin') files.push(file('docker-compose.jaeger.yaml'));
-  if (backend === 'otel-tracer') files.push(file('docker-compose.otel-tracer.yaml'));
-  return files;
 }

@@ -1,16 +1,15 @@
-// Reads traces back from the trace backend the user runs: Zipkin's v2 API, or Jaeger's query API. Jaeger's spans
+// Reads traces back from the trace store the user runs: Zipkin's v2 API, or Jaeger's query API. Jaeger's spans
 // are converted to Zipkin's v2 shape, so the rest of the tooling sees one format.
-import type { Backend } from './compose.ts';
 import type { ZipkinSpan } from './trace-tree.ts';
-
-export type BackendKind = 'zipkin' | 'jaeger';
+import { MESH_VARIANTS, type MeshVariant, type TraceStore } from '../repo.ts';
 
 /**
- * Where each compose backend (compose.ts BACKENDS) keeps its traces: the API to read them with, and the container
- * port of that API and UI on the `zipkin` service (Jaeger takes Zipkin's place in both Jaeger variants).
+ * Where a mesh variant keeps its traces: the store's API to read them with, and the container port of that API and
+ * UI on the `zipkin` service (Jaeger takes Zipkin's place, under Zipkin's service name, in both Jaeger variants).
  */
-export function traceApiOf(backend: Backend): { kind: BackendKind; port: number } {
-  return backend === 'zipkin' ? { kind: 'zipkin', port: 9411 } : { kind: 'jaeger', port: 16686 };
+export function traceApiOf(variant: MeshVariant): { kind: TraceStore; port: number } {
+  const kind = MESH_VARIANTS[variant].traceStore;
+  return { kind, port: kind === 'zipkin' ? 9411 : 16686 };
 }
 
 /**
@@ -21,7 +20,7 @@ export function traceApiOf(backend: Backend): { kind: BackendKind; port: number 
 export const ENVOY_FLUSH_INTERVAL_MS = 5000;
 
 export interface TraceBackend {
-  readonly kind: BackendKind;
+  readonly kind: TraceStore;
   readonly baseUrl: string;
   /** The spans of one trace; [] while the backend has none of it yet. */
   trace(traceId: string): Promise<ZipkinSpan[]>;
@@ -154,6 +153,6 @@ export function jaegerBackend(baseUrl: string): TraceBackend {
   };
 }
 
-export function traceBackend(kind: BackendKind, baseUrl: string): TraceBackend {
+export function traceBackend(kind: TraceStore, baseUrl: string): TraceBackend {
   return kind === 'jaeger' ? jaegerBackend(baseUrl) : zipkinBackend(baseUrl);
 }

@@ -1,7 +1,7 @@
 // The hostile trace-header corpus: generated here, kept in the repo as data (scripts/test/data/hostile-headers.json,
 // `make generate`; a test fails when it is stale), and sent through the front proxy by the reliability tests.
 import path from 'node:path';
-import { REPO_ROOT } from './compose.ts';
+import { REPO_ROOT } from '../repo.ts';
 
 export interface HostileCase {
   name: string;

@@ -3,17 +3,9 @@
 // everything it does is a compose command or `docker inspect`, so a test sees exactly what a user's engine does.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import {
-  BACKENDS,
-  composeFiles,
-  isApp,
-  loadCompose,
-  REPO_ROOT,
-  type Backend,
-  type ComposeProject,
-} from './compose.ts';
-import { ENVOY_CONFIG_TARGET } from './consistency.ts';
-import { readEnvoyConfig } from './envoy-config.ts';
+import { composeFiles, REPO_ROOT, type MeshVariant } from '../repo.ts';
+import { isApp, loadCompose, type ComposeProject } from './compose.ts';
+import { ENVOY_CONFIG_TARGET, readEnvoyConfig } from './envoy-config.ts';
 
 const run = promisify(execFile);
 
@@ -21,13 +13,13 @@ export class MeshError extends Error {
   override name = 'MeshError';
 }
 
-/** The arguments that make `docker compose` act on this project with a backend's files, from any directory. */
-export function composeArgs(backend: Backend): string[] {
+/** The arguments that make `docker compose` act on this project with a variant's files, from any directory. */
+export function composeArgs(variant: MeshVariant): string[] {
   return [
     'compose',
     '--project-directory',
     REPO_ROOT,
-    ...composeFiles(backend).flatMap((file) => ['-f', file]),
+    ...composeFiles(variant).flatMap((file) => ['-f', file]),
   ];
 }
 
@@ -43,16 +35,16 @@ export class ComposeMesh {
   readonly project: ComposeProject;
 
   constructor(
-    readonly backend: Backend,
+    readonly variant: MeshVariant,
     /** Progress and compose's own output lines; silent by default. */
     private readonly say: (line: string) => void = () => undefined,
   ) {
-    this.project = loadCompose(composeFiles(backend));
+    this.project = loadCompose(composeFiles(variant));
   }
 
-  /** Runs `docker compose ARGS` for this backend; rejects with compose's own words when it fails. */
+  /** Runs `docker compose ARGS` for this variant; rejects with compose's own words when it fails. */
   async compose(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-    const argv = [...composeArgs(this.backend), ...args];
+    const argv = [...composeArgs(this.variant), ...args];
     return new Promise((resolve, reject) => {
       const child = spawn('docker', argv, {
         cwd: REPO_ROOT,
@@ -204,7 +196,7 @@ compose-mesh: taking the mesh down and up again`);
     try {
       const { stdout, stderr } = await run(
         'docker',
-        [...composeArgs(this.backend), 'exec', '-T', service, ...argv],
+        [...composeArgs(this.variant), 'exec', '-T', service, ...argv],
         {
           cwd: REPO_ROOT,
           timeout: 20_000,
@@ -342,8 +334,8 @@ function dockerSync(args: string[]): string {
   return result.stdout.trim();
 }
 
-/** The backend of the mesh that runs now, from its containers (the Zipkin service's image), or null. */
-export function runningBackend(): Backend | null {
+/** The variant of the mesh that runs now, from its containers (the zipkin service's image, front-envoy's config), or null. */
+export function runningVariant(): MeshVariant | null {
   const probe = new ComposeMesh('zipkin');
   let image: string;
   try {
@@ -358,5 +350,5 @@ export function runningBackend(): Backend | null {
     '{{range .Mounts}}{{.Source}} {{end}}',
     probe.containerId('front-envoy'),
   ]);
-  return frontMounts.includes('otel-tracer') ? 'otel-tracer' : BACKENDS[1];
+  return frontMounts.includes('otel-tracer') ? 'otel-tracer' : 'jaeger';
 }

@@ -1,7 +1,11 @@
 // The facts the tests and scripts need from an Envoy bootstrap file: who it is, what it listens on, where its
 // clusters point, how it traces. Read from the same YAML files Envoy runs.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import type { ComposeProject } from './compose.ts';
+
+/** Where every Envoy container of the compose files finds its config. */
+export const ENVOY_CONFIG_TARGET = '/etc/envoy/envoy.yaml';
 
 export interface SocketAddress {
   address: string;
@@ -112,4 +116,14 @@ export function parseEnvoyConfig(text: string, file: string): EnvoyConfig {
       http2: findAll(cluster, 'http2_protocol_options').length > 0,
     })),
   };
+}
+
+/** The Envoy configs compose mounts, keyed by the compose service that runs each. */
+export function mountedEnvoyConfigs(project: ComposeProject): Map<string, EnvoyConfig> {
+  const configs = new Map<string, EnvoyConfig>();
+  for (const service of project.services.values()) {
+    const mount = service.mounts.find((m) => m.target === ENVOY_CONFIG_TARGET);
+    if (mount && existsSync(mount.source)) configs.set(service.name, readEnvoyConfig(mount.source));
+  }
+  return configs;
 }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'prettier';
 import { isMap, isScalar, parseDocument, visit, type Document, type YAMLMap } from 'yaml';
-import { REPO_ROOT } from './compose.ts';
+import { REPO_ROOT } from '../repo.ts';
 
 export const OTLP_ENDPOINT = { host: 'jaeger', port: 4318, path: '/v1/traces' } as const;
 export const VARIANT_DIR = path.join(REPO_ROOT, 'envoy-configs', 'otel-tracer');
@@ -102,7 +102,7 @@ export async function generateVariant(source: string): Promise<string> {
   const document = parseDocument(readFileSync(path.join(REPO_ROOT, source), 'utf8'));
   rewrite(document, source);
   const header = [
-    `GENERATED from ../../${source} by \`make generate\` (scripts/lib/otel-tracer-variant.ts): do not edit.`,
+    `GENERATED from ../../${source} by \`make generate\` (scripts/generators/otel-tracer-variant.ts): do not edit.`,
     "The same config with Envoy's OpenTelemetry tracer (W3C traceparent, OTLP/HTTP to Jaeger) in place of its",
     'Zipkin tracer. Used by docker-compose.otel-tracer.yaml.',
   ].join('\n');

@@ -1,0 +1,38 @@
+// Facts about this repository that every script and test shares: where it is, and the mesh's compose variants.
+// The bottom of scripts/: it imports nothing of the project.
+import path from 'node:path';
+
+export const REPO_ROOT = path.join(__dirname, '..');
+
+/** Where a variant's spans end up, and so which API reads them back. */
+export type TraceStore = 'zipkin' | 'jaeger';
+
+/**
+ * The mesh's compose variants (`make … BACKEND=<variant>`). Two choices hide in the three: where spans are stored
+ * (Zipkin, or Jaeger in Zipkin's place) and which tracer the Envoys run (Zipkin's, or OpenTelemetry's over OTLP,
+ * which needs Jaeger). Each variant names its compose files, base first.
+ */
+export const MESH_VARIANTS = {
+  zipkin: { traceStore: 'zipkin', envoyTracer: 'zipkin', files: ['docker-compose.yaml'] },
+  jaeger: {
+    traceStore: 'jaeger',
+    envoyTracer: 'zipkin',
+    files: ['docker-compose.yaml', 'docker-compose.jaeger.yaml'],
+  },
+  'otel-tracer': {
+    traceStore: 'jaeger',
+    envoyTracer: 'opentelemetry',
+    files: ['docker-compose.yaml', 'docker-compose.jaeger.yaml', 'docker-compose.otel-tracer.yaml'],
+  },
+} as const satisfies Record<
+  string,
+  { traceStore: TraceStore; envoyTracer: string; files: readonly string[] }
+>;
+
+export type MeshVariant = keyof typeof MESH_VARIANTS;
+export const MESH_VARIANT_NAMES = Object.keys(MESH_VARIANTS) as MeshVariant[];
+
+/** The variant's compose files, as absolute paths. */
+export function composeFiles(variant: MeshVariant): string[] {
+  return MESH_VARIANTS[variant].files.map((file) => path.join(REPO_ROOT, file));
+}
