@@ -201,6 +201,11 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
       );
     }
   }
+  // A trace is whole only when its slowest Envoy posted: one flush interval for all says how long that takes.
+  const intervals = [...configs.values()].map((envoy) => `${envoy.file} ${envoy.flushIntervalMs} ms`);
+  if (new Set([...configs.values()].map((envoy) => envoy.flushIntervalMs)).size > 1) {
+    problems.push(`the Envoys post spans at different flush_interval_ms: ${intervals.join(', ')}`);
+  }
   return problems;
 }
 

@@ -1,7 +1,9 @@
 // The facts the tests and scripts need from an Envoy bootstrap file: who it is, what it listens on, where its
 // clusters point, how it traces. Read from the same YAML files Envoy runs.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, globSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parse } from 'yaml';
+import { REPO_ROOT } from '../repo.ts';
 import type { ComposeProject } from './compose.ts';
 
 /** Where every Envoy container of the compose files finds its config. */
@@ -40,6 +42,26 @@ export interface EnvoyConfig {
   admin: SocketAddress;
   listeners: EnvoyListener[];
   clusters: EnvoyCluster[];
+  /**
+   * How often the tracer posts what it buffered: the static runtime layer's `tracing.<tracer>.flush_interval_ms`
+   * (zipkin or opentelemetry), else Envoy's default of 5000.
+   */
+  flushIntervalMs: number;
+}
+
+/** Envoy's default for `tracing.zipkin.flush_interval_ms` and `tracing.opentelemetry.flush_interval_ms`. */
+const ENVOY_DEFAULT_FLUSH_INTERVAL_MS = 5000;
+
+function flushIntervalMs(bootstrap: Json): number {
+  const values = list(obj(bootstrap.layered_runtime).layers)
+    .map((layer) => obj(layer.static_layer))
+    .flatMap((layer) =>
+      ['tracing.zipkin.flush_interval_ms', 'tracing.opentelemetry.flush_interval_ms'].map(
+        (key) => layer[key],
+      ),
+    )
+    .filter((value) => typeof value === 'number');
+  return values.at(-1) ?? ENVOY_DEFAULT_FLUSH_INTERVAL_MS; // later layers override earlier ones
 }
 
 type Json = Record<string, unknown>;
@@ -115,6 +137,7 @@ export function parseEnvoyConfig(text: string, file: string): EnvoyConfig {
         .filter((name) => typeof name === 'string'),
       http2: findAll(cluster, 'http2_protocol_options').length > 0,
     })),
+    flushIntervalMs: flushIntervalMs(bootstrap),
   };
 }
 
@@ -126,4 +149,14 @@ export function mountedEnvoyConfigs(project: ComposeProject): Map<string, EnvoyC
     if (mount && existsSync(mount.source)) configs.set(service.name, readEnvoyConfig(mount.source));
   }
   return configs;
+}
+
+/**
+ * The longest flush interval of any Envoy config in the repo (both variants): after that long, every span an Envoy
+ * buffered has been posted. The verifier and the tests that prove an absence wait this, so the wait follows the
+ * configs instead of restating them.
+ */
+export function envoyFlushIntervalMs(): number {
+  const files = globSync(['front-envoy/*.yaml', 'envoy-configs/**/*.yaml'], { cwd: REPO_ROOT });
+  return Math.max(...files.map((file) => readEnvoyConfig(path.join(REPO_ROOT, file)).flushIntervalMs));
 }

@@ -107,6 +107,20 @@ describe('the consistency checks fail when the files disagree', () => {
     );
   });
 
+  it('names Envoys that post spans at different flush intervals', () => {
+    const config = path.join(mkdtempSync(path.join(os.tmpdir(), 'envoy-broken-')), 'service2-envoy.yaml');
+    const original = readFileSync(path.join(REPO_ROOT, 'envoy-configs', 'service2-envoy.yaml'), 'utf8');
+    writeFileSync(config, original.replace(/(tracing\.zipkin\.flush_interval_ms:) \d+/, '$1 5000'));
+    const problems = checkConsistency(
+      broken((text) => text.replace('./envoy-configs/service2-envoy.yaml', config)),
+    );
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(
+      problems[0] ?? '',
+      /^the Envoys post spans at different flush_interval_ms: .*service2-envoy\.yaml 5000 ms/,
+    );
+  });
+
   it("names a port published beyond the host's loopback", () => {
     const problems = checkConsistency(broken((text) => text.replace("'127.0.0.1:9411:9411'", "'9411:9411'")));
     assert.deepEqual(problems, [

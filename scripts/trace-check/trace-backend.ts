@@ -12,13 +12,6 @@ export function traceApiOf(variant: MeshVariant): { kind: TraceStore; port: numb
   return { kind, port: kind === 'zipkin' ? 9411 : 16686 };
 }
 
-/**
- * Envoy's Zipkin tracer flushes each worker thread's span buffer once tracing.zipkin.min_flush_spans spans wait
- * (100 in every config here) or every 5 s (tracing.zipkin.flush_interval_ms, default 5000): after that long, every
- * span that will arrive has been sent.
- */
-export const ENVOY_FLUSH_INTERVAL_MS = 5000;
-
 export interface TraceBackend {
   readonly kind: TraceStore;
   readonly baseUrl: string;

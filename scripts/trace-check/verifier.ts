@@ -14,7 +14,8 @@ import {
   type ZipkinSpan,
   TRACING_MODES,
 } from './trace-tree.ts';
-import { ENVOY_FLUSH_INTERVAL_MS, type TraceBackend } from './trace-backend.ts';
+import type { TraceBackend } from './trace-backend.ts';
+import { envoyFlushIntervalMs } from '../mesh/envoy-config.ts';
 
 export interface VerifyOptions {
   /** e.g. http://127.0.0.1:8000/trace/1 */
@@ -49,7 +50,8 @@ export interface VerifyResult {
   breakReport: BreakReport | null;
 }
 
-const SETTLE_MS = ENVOY_FLUSH_INTERVAL_MS + 1000;
+/** Nothing new for this long: every Envoy and every SDK (500 ms, services/src/tracing/sdk.ts) has posted. */
+const SETTLE_MS = envoyFlushIntervalMs() + 1000;
 
 export async function verifyTrace(options: VerifyOptions): Promise<VerifyResult> {
   const expectedTraces = loadExpectedTraces();

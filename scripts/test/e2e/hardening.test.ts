@@ -114,7 +114,7 @@ describe('hostile trace headers through the front proxy (otel mode)', () => {
     );
     const last = own.at(-1);
     assert.ok(last);
-    // Every Envoy flushes at least every 5 s; twice that, and every span that will arrive has arrived.
+    // Every Envoy flushes at least once per flush interval; twice that, and every span that will arrive has arrived.
     await afterEnvoyFlush();
     await afterEnvoyFlush();
     // Zipkin refuses a report with an all-zero trace id in it, and Envoy then drops the whole batch, other

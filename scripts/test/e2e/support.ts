@@ -4,12 +4,8 @@
 import { before } from 'node:test';
 import { ComposeMesh, runningVariant } from '../../mesh/compose-mesh.ts';
 import type { Mode, ZipkinSpan } from '../../trace-check/trace-tree.ts';
-import {
-  ENVOY_FLUSH_INTERVAL_MS,
-  traceApiOf,
-  traceBackend,
-  type TraceBackend,
-} from '../../trace-check/trace-backend.ts';
+import { traceApiOf, traceBackend, type TraceBackend } from '../../trace-check/trace-backend.ts';
+import { envoyFlushIntervalMs } from '../../mesh/envoy-config.ts';
 import { type MeshVariant } from '../../repo.ts';
 
 /**
@@ -17,7 +13,7 @@ import { type MeshVariant } from '../../repo.ts';
  * span was flushed (it may sit in the other worker's buffer); one flush interval does.
  */
 export function afterEnvoyFlush(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ENVOY_FLUSH_INTERVAL_MS + 500));
+  return new Promise((resolve) => setTimeout(resolve, envoyFlushIntervalMs() + 500));
 }
 
 export interface MeshUnderTest {

@@ -23,7 +23,7 @@ import type { Tracing } from './tracing.js';
 export const SPAN_BATCHING = {
   maxQueueSize: 2048,
   maxExportBatchSize: 512,
-  scheduledDelayMillis: 1000,
+  scheduledDelayMillis: 500,
   exportTimeoutMillis: 10_000,
 } as const;
 
