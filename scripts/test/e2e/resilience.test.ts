@@ -8,34 +8,34 @@ import { meshFor, waitForCount, waitForSpan, type MeshUnderTest } from './suppor
 
 const FULL_TRACE = countSpans([loadExpectedTraces().otel.tree]);
 
-async function timedGet(under: MeshUnderTest, headers: Record<string, string> = {}) {
-  const startedAt = Date.now();
+async function traceRequest(under: MeshUnderTest, headers: Record<string, string> = {}) {
   const response = await fetch(`${under.front}/trace/1`, {
     headers: { accept: 'application/json', ...headers },
   });
   const body = (await response.json()) as Record<string, unknown>;
   return {
     status: response.status,
-    ms: Date.now() - startedAt,
     traceId: response.headers.get('x-b3-traceid') ?? '',
     body,
   };
 }
 
-/** Polls the front proxy until it answers 200; returns how long that took. */
-async function msUntilServing(under: MeshUnderTest, timeoutMs = 10_000): Promise<number> {
+/**
+ * Polls the front proxy until it answers 200. Not a measurement (tests never time things): the bound only turns a
+ * mesh that never serves again into a failure instead of a hang.
+ */
+async function untilServing(under: MeshUnderTest, giveUpAfterMs = 60_000): Promise<void> {
   const startedAt = Date.now();
-  while ((await timedGet(under)).status !== 200) {
-    if (Date.now() - startedAt > timeoutMs) throw new Error(`not serving after ${timeoutMs} ms`);
+  while ((await traceRequest(under)).status !== 200) {
+    if (Date.now() - startedAt > giveUpAfterMs) throw new Error(`not serving after ${giveUpAfterMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return Date.now() - startedAt;
 }
 
 const spanOf = (spans: ZipkinSpan[], service: string, kind: string) =>
   spans.find((s) => s.localEndpoint?.serviceName === service && s.kind === kind)?.tags ?? {};
 
-/** Kills `victim`, expects the front's 503 within a second, and returns the tags of the span that says why. */
+/** Kills `victim`, expects the front's 503, and returns the tags of the span that says why. */
 async function killAndExplain(
   under: MeshUnderTest,
   victim: string,
@@ -43,9 +43,10 @@ async function killAndExplain(
   kind: 'SERVER' | 'CLIENT',
 ) {
   await under.mesh.kill(victim);
-  const failed = await timedGet(under);
+  const failed = await traceRequest(under);
+  // 503 with UF (upstream connection failure, below) rather than a timeout's 504/UT: Envoy gave up on the connect
+  // itself, at once, instead of waiting for the request timeout. How fast is docs/reliability.md's figure.
   assert.equal(failed.status, 503);
-  assert.ok(failed.ms < 1000, `answered after ${failed.ms} ms`);
   const spans = await waitForSpan(
     under.backend,
     failed.traceId,
@@ -63,7 +64,7 @@ describe('a service dies', () => {
     assert.equal(ingress['http.status_code'], '503');
     assert.equal(ingress.response_flags, 'UF', 'UF: upstream connection failure');
     await under.mesh.restart('service2');
-    assert.ok((await msUntilServing(under)) < 5000);
+    await untilServing(under);
   });
 
   it("service2's sidecar: the front answers 503 at once, service1's egress span shows why, restart serves again", async () => {
@@ -71,12 +72,12 @@ describe('a service dies', () => {
     assert.equal(egress.error, 'true');
     assert.equal(egress.response_flags, 'UF');
     await under.mesh.restart('service2-envoy');
-    assert.ok((await msUntilServing(under)) < 5000);
+    await untilServing(under);
   });
 
   it("service3's app: service2 answers 502 with the gRPC status in its span and its log", async () => {
     await under.mesh.kill('service3');
-    const failed = await timedGet(under);
+    const failed = await traceRequest(under);
     assert.equal(failed.status, 502);
     // service1 passes service2's answer on under `cause`; `failedHop` names service2's gRPC call.
     const body = failed.body as { failedHop?: string; cause?: { grpcStatus?: string } };
@@ -94,7 +95,7 @@ describe('a service dies', () => {
     assert.match(spanOf(spans, 'service2', 'CLIENT')['rpc.grpc.status_code'] ?? '', /^14$/);
     assert.match(await under.mesh.logs('service2', 50), /"grpcStatus":"UNAVAILABLE"/);
     await under.mesh.restart('service3');
-    assert.ok((await msUntilServing(under)) < 5000);
+    await untilServing(under);
   });
 });
 
@@ -113,7 +114,7 @@ describe('an app gets SIGTERM with requests in flight', () => {
   /** Holds N requests inside `app` (by a 500 ms fault delay at the next sidecar), then sends `app` SIGTERM. */
   async function sigtermWithRequestsInFlight(app: string, holdAt: string, fault: string) {
     const before = await delaysInjected(holdAt);
-    const inFlight = Array.from({ length: 4 }, () => timedGet(under, { 'x-mesh-fault': fault }));
+    const inFlight = Array.from({ length: 4 }, () => traceRequest(under, { 'x-mesh-fault': fault }));
     while ((await delaysInjected(holdAt)) < before + 4)
       await new Promise((resolve) => setTimeout(resolve, 20));
     const exitCode = await under.mesh.kill(app, 'SIGTERM'); // resolves when the app has exited
@@ -138,7 +139,7 @@ describe('an app gets SIGTERM with requests in flight', () => {
   }
 
   it('service3 (a leaf, its calls last microseconds): exits 0, and every request it answered has all its spans', async () => {
-    const answered = [await timedGet(under), await timedGet(under)];
+    const answered = [await traceRequest(under), await traceRequest(under)];
     assert.equal(await under.mesh.kill('service3', 'SIGTERM'), 0);
     for (const answer of answered) {
       assert.equal(answer.status, 200);
