@@ -21,7 +21,9 @@ import { composeVariables } from './mesh/compose.ts';
 import { ComposeMesh } from './mesh/compose-mesh.ts';
 import { containerCpuSeconds } from './mesh/container-cgroup.ts';
 import { countSpans, loadExpectedTraces } from './trace-check/trace-tree.ts';
-import { ENVOY_FLUSH_INTERVAL_MS, traceApiOf } from './trace-check/trace-backend.ts';
+import { traceApiOf, traceBackend } from './trace-check/trace-backend.ts';
+import { measureTimeToTrace, type TimeToTrace } from './trace-check/time-to-trace.ts';
+import { envoyFlushIntervalMs } from './mesh/envoy-config.ts';
 import { REPO_ROOT } from './repo.ts';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
@@ -43,6 +45,9 @@ const MODES = ['limit', 'off', 'forward', 'otel'] as const;
 type Run = (typeof MODES)[number];
 
 const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
+/** Requests per time-to-trace measurement, one at a time; the smoke run skips the Jaeger one (a second mesh). */
+const TIME_TO_TRACE_SAMPLES = SMOKE ? 2 : 20;
+const TIME_TO_TRACE_GAP_MS = 300;
 const run = promisify(execFile);
 
 interface LoadResult {
@@ -158,9 +163,9 @@ async function frontAnswered2xx(admin: string): Promise<number> {
   return count;
 }
 
-/** Waits until every Envoy (5 s) and every SDK (1 s) flushed, and Zipkin's count stopped moving. */
+/** Waits until every Envoy and every SDK (500 ms) flushed, and Zipkin's count stopped moving. */
 async function settledSpanCount(zipkin: string): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, ENVOY_FLUSH_INTERVAL_MS + 1000));
+  await new Promise((resolve) => setTimeout(resolve, envoyFlushIntervalMs() + 1000));
   let last = await zipkinSpansReceived(zipkin);
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -182,7 +187,25 @@ function machine(): string {
   return `${os.cpus().length} vCPU ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}`;
 }
 
+/** Time to a complete trace with Jaeger in Zipkin's place (the `jaeger` variant, otel mode, idle). */
+async function jaegerTimeToTrace(): Promise<TimeToTrace> {
+  const jaeger = new ComposeMesh('jaeger');
+  await jaeger.upServing({ TRACING_MODE: 'otel' });
+  try {
+    return await measureTimeToTrace({
+      url: `http://${jaeger.ip('front-envoy')}:8000/trace/1`,
+      store: traceBackend('jaeger', jaeger.publishedUrl('zipkin', traceApiOf('jaeger').port)),
+      spansPerTrace: SPANS_PER_REQUEST,
+      samples: TIME_TO_TRACE_SAMPLES,
+      gapMs: TIME_TO_TRACE_GAP_MS,
+    });
+  } finally {
+    await jaeger.down();
+  }
+}
+
 async function main(): Promise<void> {
+  const jaegerIdle = SMOKE ? null : await jaegerTimeToTrace();
   const mesh = new ComposeMesh('zipkin');
   await mesh.upServing({ TRACING_MODE: 'otel' });
   // The process groups whose CPU is counted, as compose lists them.
@@ -268,7 +291,24 @@ async function main(): Promise<void> {
     // The fair p99: otel at half its measured maximum, at a constant arrival rate; then the same rate with tracing
     // off, to tell how much of the tail is tracing's and how much this shared machine's.
     const halfRate = Math.max(1, Math.round(median(runs.otel.map((r) => r.rps)) / 2));
-    const half = await atConstantRate('otel', halfRate);
+    // Time to a complete trace: idle first, then while the half-load run goes on (its probes start after its
+    // warm-up and add about one request a second to it).
+    await enter('otel');
+    const timeToTrace = (samples: number) =>
+      measureTimeToTrace({
+        url: `${front}/trace/1`,
+        store: traceBackend('zipkin', zipkin),
+        spansPerTrace: SPANS_PER_REQUEST,
+        samples,
+        gapMs: TIME_TO_TRACE_GAP_MS,
+      });
+    const zipkinIdle = await timeToTrace(TIME_TO_TRACE_SAMPLES);
+    const [half, zipkinAtHalfLoad] = await Promise.all([
+      atConstantRate('otel', halfRate),
+      new Promise((resolve) => setTimeout(resolve, 2000)).then(() =>
+        timeToTrace(Math.min(TIME_TO_TRACE_SAMPLES, Math.max(1, HALF_LOAD_SECONDS - 6))),
+      ),
+    ]);
     const halfOff = await atConstantRate('off', halfRate);
     console.log(
       `latency at 50 % of otel's maximum (${halfRate} req/s): p50 ${half.p50} ms, p99 ${half.p99} ms; tracing off: p50 ${halfOff.p50} ms, p99 ${halfOff.p99} ms`,
@@ -323,6 +363,11 @@ async function main(): Promise<void> {
           requests: halfOff.requests,
         },
       },
+      time_to_trace: {
+        zipkin_idle: zipkinIdle,
+        zipkin_at_half_load: zipkinAtHalfLoad,
+        jaeger_idle: jaegerIdle,
+      },
       span_delivery: {
         expected: spansExpected,
         received: spansReceived,
@@ -333,6 +378,10 @@ async function main(): Promise<void> {
         otel_at_least_85_percent_of_off: summary.otel.rps >= 0.85 * summary.off.rps,
         span_delivery_complete: spansReceived === spansExpected,
         p99_at_half_load_within_2x_p50: half.p99 <= 2 * half.p50,
+        time_to_trace_p95_within_1s:
+          zipkinIdle.incomplete === 0 &&
+          zipkinIdle.p95_ms <= 1000 &&
+          (jaegerIdle === null || (jaegerIdle.incomplete === 0 && jaegerIdle.p95_ms <= 1000)),
       },
     };
     mkdirSync(OUT_DIR, { recursive: true });
@@ -391,12 +440,18 @@ interface BenchResults {
   };
   runs: Record<Run, RunSummary>;
   latency_at_half_otel_max: Latency & { rate_rps: number; tracing_off: Latency };
+  time_to_trace: {
+    zipkin_idle: TimeToTrace;
+    zipkin_at_half_load: TimeToTrace;
+    jaeger_idle: TimeToTrace | null;
+  };
   span_delivery: { expected: number; received: number; spans_per_request: number };
   targets: {
     otel_vs_off_throughput: number;
     otel_at_least_85_percent_of_off: boolean;
     span_delivery_complete: boolean;
     p99_at_half_load_within_2x_p50: boolean;
+    time_to_trace_p95_within_1s: boolean;
   };
 }
 
@@ -407,6 +462,11 @@ function markdown(r: BenchResults, runs: Record<Run, unknown[]>): string {
     return `| ${run} | ${x.rps} | ${x.p50_ms} | ${x.p90_ms} | ${x.p99_ms} | ${x.errors} of ${x.requests} | ${cpu.envoys ?? 0} | ${cpu.apps ?? 0} | ${cpu.backend ?? 0} | ${run === 'limit' ? '-' : x.apps_peak_rss_mib} |`;
   });
   const h = r.latency_at_half_otel_max;
+  const t = r.time_to_trace;
+  const ttt = (x: TimeToTrace | null) =>
+    x === null
+      ? 'not measured in this run'
+      : `p50 ${x.p50_ms} ms, p95 ${x.p95_ms} ms, max ${x.max_ms} ms${x.incomplete ? `, ${x.incomplete} of ${x.samples} incomplete after 15 s` : ''}`;
   const yes = (ok: boolean) => (ok ? 'holds' : 'missed');
   return `# Benchmarks
 
@@ -434,6 +494,12 @@ ${rows.join('\n')}
   (${SPANS_PER_REQUEST} per request × successful requests), counted by Zipkin's own \`zipkin_collector_spans_total\`
   after every Envoy and SDK flushed.
 
+- Time to a complete trace, from the response to all ${SPANS_PER_REQUEST} spans readable in the store's API (what its UI
+  reads), ${t.zipkin_idle.samples} requests one at a time: Zipkin idle ${ttt(t.zipkin_idle)}; Zipkin during the 50 % load run
+  (${t.zipkin_at_half_load.samples} requests) ${ttt(t.zipkin_at_half_load)}; Jaeger idle ${ttt(t.jaeger_idle)}. Envoy posts its
+  spans every ${envoyFlushIntervalMs()} ms (\`tracing.zipkin.flush_interval_ms\`, 5 s by default), the SDK on its own
+  \`scheduledDelayMillis\` (services/src/tracing/sdk.ts).
+
 Why tracing costs what it costs, and what was tried: [profiling.md](profiling.md).
 
 | target | result |
@@ -441,6 +507,7 @@ Why tracing costs what it costs, and what was tried: [profiling.md](profiling.md
 | otel throughput ≥ 0.85 × off | ${r.targets.otel_vs_off_throughput} × : ${yes(r.targets.otel_at_least_85_percent_of_off)} |
 | span delivery 100 % | ${yes(r.targets.span_delivery_complete)} |
 | p99 at 50 % load ≤ 2 × p50 | ${yes(r.targets.p99_at_half_load_within_2x_p50)} |
+| time to a complete trace, p95 ≤ 1 s idle (Zipkin, Jaeger) | ${yes(r.targets.time_to_trace_p95_within_1s)} |
 ${runs.otel.length ? '' : '\n(no otel runs)'}`;
 }
 
