@@ -513,7 +513,7 @@ function markdown(r: BenchResults, runs: Record<Run, unknown[]>): string {
   const ttt = (x: TimeToTrace | null) =>
     x === null
       ? 'not measured in this run'
-      : `p50 ${x.p50_ms} ms, p95 ${x.p95_ms} ms, max ${x.max_ms} ms${x.incomplete ? `, ${x.incomplete} of ${x.samples} incomplete after 15 s` : ''}`;
+      : `p50 ${x.p50_ms} ms, p95 ${x.p95_ms} ms, max ${x.max_ms} ms${x.incomplete ? `, ${x.incomplete} of ${x.samples} incomplete after ${x.give_up_after_ms / 1000} s` : ''}`;
   const yes = (ok: boolean) => (ok ? 'holds' : 'missed');
   return `# Benchmarks
 

@@ -84,6 +84,13 @@ describe('the consistency checks fail when the files disagree', () => {
     return loadCompose([file]);
   };
 
+  /** The compose project with one mounted Envoy config (`repoFile`) replaced by an edited copy. */
+  const brokenEnvoyConfig = (repoFile: string, edit: (text: string) => string) => {
+    const config = path.join(mkdtempSync(path.join(os.tmpdir(), 'envoy-broken-')), path.basename(repoFile));
+    writeFileSync(config, edit(readFileSync(path.join(REPO_ROOT, repoFile), 'utf8')));
+    return broken((text) => text.replace(`./${repoFile}`, config));
+  };
+
   it('names a NEXT_HOP that is not the sidecar egress', () => {
     const problems = checkConsistency(
       broken((text) => text.replace('http://127.0.0.1:9000/trace/2', 'http://127.0.0.1:9100/trace/2')),
@@ -108,11 +115,10 @@ describe('the consistency checks fail when the files disagree', () => {
   });
 
   it('names Envoys that post spans at different flush intervals', () => {
-    const config = path.join(mkdtempSync(path.join(os.tmpdir(), 'envoy-broken-')), 'service2-envoy.yaml');
-    const original = readFileSync(path.join(REPO_ROOT, 'envoy-configs', 'service2-envoy.yaml'), 'utf8');
-    writeFileSync(config, original.replace(/(tracing\.zipkin\.flush_interval_ms:) \d+/, '$1 5000'));
     const problems = checkConsistency(
-      broken((text) => text.replace('./envoy-configs/service2-envoy.yaml', config)),
+      brokenEnvoyConfig('envoy-configs/service2-envoy.yaml', (text) =>
+        text.replace(/(tracing\.zipkin\.flush_interval_ms:) \d+/, '$1 5000'),
+      ),
     );
     assert.equal(problems.length, 1, problems.join('\n'));
     assert.match(
@@ -129,11 +135,10 @@ describe('the consistency checks fail when the files disagree', () => {
   });
 
   it('names a cluster that points at an internal listener the Envoy does not have', () => {
-    const config = path.join(mkdtempSync(path.join(os.tmpdir(), 'envoy-broken-')), 'front-envoy.yaml');
-    const original = readFileSync(path.join(REPO_ROOT, 'front-envoy', 'front-envoy.yaml'), 'utf8');
-    writeFileSync(config, original.replace('server_listener_name: front', 'server_listener_name: nope'));
     const problems = checkConsistency(
-      broken((text) => text.replace('./front-envoy/front-envoy.yaml', config)),
+      brokenEnvoyConfig('front-envoy/front-envoy.yaml', (text) =>
+        text.replace('server_listener_name: front', 'server_listener_name: nope'),
+      ),
     );
     assert.ok(
       problems.some((p) =>

@@ -22,6 +22,8 @@ export interface TimeToTrace {
   p95_ms: number;
   max_ms: number;
   incomplete: number;
+  /** How long a trace had to become complete before it counted as incomplete. */
+  give_up_after_ms: number;
 }
 
 const POLL_MS = 20;
@@ -65,5 +67,6 @@ export async function measureTimeToTrace(options: TimeToTraceOptions): Promise<T
     p95_ms: percentile(sorted, 95),
     max_ms: sorted.at(-1) ?? 0,
     incomplete,
+    give_up_after_ms: giveUpAfterMs,
   };
 }
