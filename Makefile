@@ -57,7 +57,7 @@ test-e2e: build engine ## the whole mesh through docker compose: traces, control
 	@$(WITH_ENGINE) { $(NODE_TEST) scripts/test/e2e/*.test.ts; status=$$?; \
 	  docker compose $(COMPOSE_FILES_zipkin) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 
-test-reliability: build engine ## the long scenarios: the trace backend down for 300 requests (30 s or more) of steady traffic
+test-reliability: build engine ## the long scenarios: the trace backend down for 300 requests of steady traffic; the mesh DNS paused
 	@$(WITH_ENGINE) { $(NODE_TEST) scripts/test/reliability/*.test.ts; status=$$?; \
 	  docker compose $(COMPOSE_FILES_zipkin) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 

@@ -9,6 +9,8 @@ import { mountedEnvoyConfigs } from '../mesh/envoy-config.ts';
 import { REPO_ROOT } from '../repo.ts';
 
 const LOOPBACK = '127.0.0.1';
+/** Resolves names as the apps do (the C library), asking the network's own DNS server first every time. */
+const GETADDRINFO = 'envoy.network.dns_resolver.getaddrinfo';
 
 /** The compose service whose network namespace a service runs in (itself, or X for network_mode service:X). */
 const namespaceOf = (service: ComposeService) => service.sharesNetworkOf ?? service.name;
@@ -95,6 +97,11 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
       problems.push(
         `${file}: node.cluster is "${envoy.nodeCluster}", expected the compose service name "${serviceName}"`,
       );
+    }
+    // c-ares (Envoy's default) once stuck with a dead answer for Zipkin's name after Podman's DNS stalled: the
+    // Envoy sent its spans to a stale address for minutes (scripts/test/reliability/dns-stall.test.ts).
+    if (envoy.dnsResolver !== GETADDRINFO) {
+      problems.push(`${file}: typed_dns_resolver_config is ${envoy.dnsResolver}, expected ${GETADDRINFO}`);
     }
     if (envoy.admin.address !== LOOPBACK) {
       problems.push(`${file}: admin.address binds ${envoy.admin.address}, expected ${LOOPBACK}`);

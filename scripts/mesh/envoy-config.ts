@@ -47,6 +47,8 @@ export interface EnvoyConfig {
    * (zipkin or opentelemetry), else Envoy's default of 5000.
    */
   flushIntervalMs: number;
+  /** The extension that resolves DNS names (bootstrap `typed_dns_resolver_config`), else Envoy's default c-ares. */
+  dnsResolver: string;
 }
 
 /** Envoy's default for `tracing.zipkin.flush_interval_ms` and `tracing.opentelemetry.flush_interval_ms`. */
@@ -64,7 +66,15 @@ function flushIntervalMs(bootstrap: Json): number {
   return values.at(-1) ?? ENVOY_DEFAULT_FLUSH_INTERVAL_MS; // later layers override earlier ones
 }
 
+/** Envoy's DNS resolver when the bootstrap names none. */
+const ENVOY_DEFAULT_DNS_RESOLVER = 'envoy.network.dns_resolver.cares';
+
 type Json = Record<string, unknown>;
+
+function dnsResolver(bootstrap: Json): string {
+  const name = obj(bootstrap.typed_dns_resolver_config).name;
+  return typeof name === 'string' ? name : ENVOY_DEFAULT_DNS_RESOLVER;
+}
 const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
 const list = (value: unknown): Json[] => (Array.isArray(value) ? value.map(obj) : []);
 
@@ -138,6 +148,7 @@ export function parseEnvoyConfig(text: string, file: string): EnvoyConfig {
       http2: findAll(cluster, 'http2_protocol_options').length > 0,
     })),
     flushIntervalMs: flushIntervalMs(bootstrap),
+    dnsResolver: dnsResolver(bootstrap),
   };
 }
 

@@ -127,6 +127,19 @@ describe('the consistency checks fail when the files disagree', () => {
     );
   });
 
+  it('names an Envoy that resolves names with c-ares', () => {
+    const problems = checkConsistency(
+      brokenEnvoyConfig('envoy-configs/service3-envoy.yaml', (text) =>
+        text.replace(/^typed_dns_resolver_config:\n(?: {2}.*\n)+/m, ''),
+      ),
+    );
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(
+      problems[0] ?? '',
+      /service3-envoy\.yaml: typed_dns_resolver_config is envoy\.network\.dns_resolver\.cares, expected envoy\.network\.dns_resolver\.getaddrinfo$/,
+    );
+  });
+
   it("names a port published beyond the host's loopback", () => {
     const problems = checkConsistency(broken((text) => text.replace("'127.0.0.1:9411:9411'", "'9411:9411'")));
     assert.deepEqual(problems, [

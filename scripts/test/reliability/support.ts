@@ -1,0 +1,91 @@
+// What the reliability scenarios share: steady traffic counted in requests, "recovered" meaning a fresh request
+// traces completely, and, when it does not, where each Envoy is sending its spans.
+import { verifyTrace, type VerifyResult } from '../../trace-check/verifier.ts';
+import type { MeshUnderTest } from '../e2e/support.ts';
+
+/**
+ * User requests to /trace/1 at a steady rate, one at a time. Counted, not timed: a slow machine makes a scenario
+ * longer, never red. A request that fails (a status other than 200, or no answer in 10 s) is recorded, not thrown.
+ */
+export class SteadyTraffic {
+  sent = 0;
+  readonly failures: string[] = [];
+  readonly durationsMs: number[] = [];
+
+  constructor(
+    private readonly under: MeshUnderTest,
+    private readonly perSecond: number,
+    /** Runs after each request (e.g. to sample the apps' memory). */
+    private readonly afterEach: () => void = () => undefined,
+  ) {}
+
+  async send(requests: number): Promise<void> {
+    for (let n = 0; n < requests; n += 1) {
+      const tick = Date.now();
+      try {
+        const response = await fetch(`${this.under.front}/trace/1`, { signal: AbortSignal.timeout(10_000) });
+        if (response.status !== 200) this.failures.push(`${response.status} ${await response.text()}`);
+        else await response.arrayBuffer();
+      } catch (error) {
+        this.failures.push(String(error));
+      }
+      this.sent += 1;
+      this.durationsMs.push(Date.now() - tick);
+      this.afterEach();
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, 1000 / this.perSecond - (Date.now() - tick))),
+      );
+    }
+  }
+
+  /** p50, p95 and the slowest request, for the log (a figure for docs/reliability.md, never an assertion). */
+  latency(): string {
+    const sorted = this.durationsMs.toSorted((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+    return `request ms p50 ${at(0.5)} p95 ${at(0.95)} max ${sorted.at(-1)}`;
+  }
+}
+
+export interface Recovery {
+  result: VerifyResult;
+  /** Which fresh request (1-based) traced completely; the last one tried when none did. */
+  request: number;
+}
+
+/**
+ * Sends fresh requests, one after another, until one traces completely or `requests` were tried. Each trace is
+ * awaited `waitMs`: a span that a working Envoy sends arrives within a flush interval (0.5 s), so a longer wait only
+ * hides a stuck one. A counted number of requests, not a timed window: a slow machine makes the test longer, never
+ * red.
+ */
+export async function firstCompleteTrace(
+  under: MeshUnderTest,
+  { requests, waitMs }: { requests: number; waitMs: number },
+): Promise<Recovery> {
+  let request = 0;
+  for (;;) {
+    request += 1;
+    const result = await verifyTrace({
+      url: `${under.front}/trace/1`,
+      backend: under.backend,
+      timeoutMs: waitMs,
+    });
+    if (result.ok || request >= requests) return { result, request };
+  }
+}
+
+/**
+ * Where each Envoy's `zipkin` cluster points, beside Zipkin's address now, read from each Envoy's admin
+ * `/clusters` inside its container: an Envoy on a stale address drops every report it makes.
+ */
+export async function collectorAddresses(under: MeshUnderTest): Promise<string> {
+  const { mesh } = under;
+  const lines = [`zipkin is at ${mesh.ip('zipkin')}`];
+  for (const envoy of mesh.envoys) {
+    const clusters = await mesh.httpFrom(envoy, `http://127.0.0.1:${mesh.envoyAdminPort(envoy)}/clusters`);
+    const host =
+      /^zipkin::([0-9.]+:\d+)::cx_total/m.exec(clusters.body)?.[1] ?? `? (admin answered ${clusters.status})`;
+    lines.push(`${envoy} sends spans to ${host}`);
+  }
+  return lines.join('; ');
+}
