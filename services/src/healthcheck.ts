@@ -1,16 +1,25 @@
 // The container healthcheck (`node dist/healthcheck.js`): asks the app on its LISTEN address whether it serves.
 // HTTP role: GET /healthz. gRPC role: the standard grpc.health.v1 Check. Exit 0 when healthy, 1 otherwise.
-import * as grpc from '@grpc/grpc-js';
-import { service as healthService } from 'grpc-health-check';
+// It runs every few seconds in every app container for as long as the mesh runs, so it loads only what its role
+// needs: node:http for HTTP (not fetch), the gRPC libraries only for gRPC. Measured: 0.27 CPU-seconds per check with
+// everything loaded up front (docs/benchmarks.md).
+import { get } from 'node:http';
+import type * as grpc from '@grpc/grpc-js';
 import { ConfigError, loadConfig, type ServiceConfig } from './config.js';
 
 const TIMEOUT_MS = 2000;
 
-async function checkHttp(config: ServiceConfig): Promise<void> {
-  const response = await fetch(`http://${config.listen.host}:${config.listen.port}/healthz`, {
-    signal: AbortSignal.timeout(TIMEOUT_MS),
+function checkHttp(config: ServiceConfig): Promise<void> {
+  const url = `http://${config.listen.host}:${config.listen.port}/healthz`;
+  return new Promise((resolve, reject) => {
+    const request = get(url, { timeout: TIMEOUT_MS }, (response) => {
+      response.resume();
+      if (response.statusCode === 200) resolve();
+      else reject(new Error(`/healthz answered ${String(response.statusCode)}`));
+    });
+    request.on('timeout', () => request.destroy(new Error(`/healthz did not answer in ${TIMEOUT_MS} ms`)));
+    request.on('error', reject);
   });
-  if (!response.ok) throw new Error(`/healthz answered ${response.status}`);
 }
 
 interface HealthClient extends grpc.Client {
@@ -21,7 +30,11 @@ interface HealthClient extends grpc.Client {
   ): void;
 }
 
-function checkGrpc(config: ServiceConfig): Promise<void> {
+async function checkGrpc(config: ServiceConfig): Promise<void> {
+  const [grpc, { service: healthService }] = await Promise.all([
+    import('@grpc/grpc-js'),
+    import('grpc-health-check'),
+  ]);
   const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
   const address = `${config.listen.host}:${config.listen.port}`;
   const client = new Health(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
