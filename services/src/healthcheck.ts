@@ -2,7 +2,7 @@
 // HTTP role: GET /healthz. gRPC role: the standard grpc.health.v1 Check. Exit 0 when healthy, 1 otherwise.
 // It runs every few seconds in every app container for as long as the mesh runs, so it loads only what its role
 // needs: node:http for HTTP (not fetch), the gRPC libraries only for gRPC. Measured: 0.27 CPU-seconds per check with
-// everything loaded up front (docs/benchmarks.md).
+// everything loaded up front (docs/profiling.md).
 import { get } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import { ConfigError, loadConfig, type ServiceConfig } from './config.js';
