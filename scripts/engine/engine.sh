@@ -43,8 +43,13 @@ podman_env() {
 cmd_env() {
   if [[ -S "$socket" ]] && ! docker_answers; then
     podman_env
-  elif ! docker compose version >/dev/null 2>&1; then
-    echo "export DOCKER_CONFIG='$compose_plugin_dir'" # a docker CLI without the compose plugin: the project's
+  else
+    if ! docker compose version >/dev/null 2>&1; then
+      echo "export DOCKER_CONFIG='$compose_plugin_dir'" # a docker CLI without the compose plugin: the project's
+    fi
+    # Said on stderr, so `eval` still takes stdout: evaluated before `make engine`, this points nowhere, and docker
+    # would then only say it cannot reach /var/run/docker.sock.
+    docker_answers || say "no container engine answers: run \`make engine\` first, then evaluate this again"
   fi
 }
 
