@@ -1,6 +1,7 @@
 // What the reliability scenarios share: steady traffic counted in requests, "recovered" meaning a fresh request
 // traces completely, and, when it does not, where each Envoy is sending its spans.
-import { verifyTrace, type VerifyResult } from '../../trace-check/verifier.ts';
+import assert from 'node:assert/strict';
+import { formatReport, verifyTrace, type VerifyResult } from '../../trace-check/verifier.ts';
 import type { MeshUnderTest } from '../e2e/support.ts';
 
 /**
@@ -54,7 +55,7 @@ export interface Recovery {
 
 /**
  * Sends fresh requests, one after another, until one traces completely or `requests` were tried. Each trace is
- * awaited `waitMs`: a span that a working Envoy sends arrives within a flush interval (0.5 s), so a longer wait only
+ * awaited `waitMs`: a span that a working Envoy sends arrives within one flush interval, so a much longer wait only
  * hides a stuck one. A counted number of requests, not a timed window: a slow machine makes the test longer, never
  * red.
  */
@@ -72,6 +73,19 @@ export async function firstCompleteTrace(
     });
     if (result.ok || request >= requests) return { result, request };
   }
+}
+
+/** For the scenario's log line: which fresh request was the first complete one. */
+export function describeRecovery(recovery: Recovery): string {
+  return recovery.result.ok
+    ? `complete at request ${recovery.request}`
+    : `INCOMPLETE after ${recovery.request} requests`;
+}
+
+/** Fails with the verifier's report and, beside it, where each Envoy is posting its spans. */
+export async function assertRecovered(under: MeshUnderTest, recovery: Recovery): Promise<void> {
+  if (recovery.result.ok) return;
+  assert.fail(`${formatReport(recovery.result)}\ncollector addresses: ${await collectorAddresses(under)}`);
 }
 
 /**
