@@ -320,8 +320,8 @@ async function main(): Promise<void> {
         const peak = Math.max(...GROUPS.apps.map((app) => peakRssMiB(mesh.pid(app))));
         runs[run].push({ ...result, cpuPer1k, peakRssMiB: peak });
         if (isOtel(run)) {
-          // Counted by front-envoy's sampling decisions, once everything settled: autocannon stops counting at its
-          // request amount while up to one request per connection is still in flight, and those traces arrive too.
+          // Expected: every request front-envoy sampled (both loads of the run are bounded by a request count, so
+          // each was answered, and counted); received: Zipkin's count once it settled at or beyond that.
           const expected = ((await frontSampled(frontAdmin)) - sampledBefore) * SPANS_PER_REQUEST;
           const received = (await settledSpanCount(zipkin, spansBefore + expected)) - spansBefore;
           console.log(`round ${round} ${run}: ${received} spans received of ${expected} expected`);
@@ -541,7 +541,7 @@ other (ratios), not with other machines.
 - Machine: ${r.machine}
 - Date: ${r.date}
 - Load: ${r.settings.load_generators.closed_loop} in its own process, ${r.settings.connections} connections, closed loop; ${r.settings.rounds} rounds of
-  ${r.settings.seconds_per_run} s per run, the runs interleaved in every round (medians below); each run after a 1 s warm-up.
+  ${r.settings.seconds_per_run} s per run, the runs interleaved in every round (medians below); each run after a warm-up (1 s; ${WARM_UP_REQUESTS} requests in the otel runs).
   The mesh runs in containers (\`docker compose up\`, CPU per container from its cgroup), all of it on this machine: the load generator competes with it for the CPUs.
 
 | run | req/s | p50 ms | p90 ms | p99 ms | errors | CPU s / 1000 req, Envoys | apps | Zipkin | apps' peak RSS MiB |

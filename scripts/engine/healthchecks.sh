@@ -6,7 +6,7 @@
 # start_period and retries.
 #
 # It learns of containers from `podman events`, not by asking Podman for the list: polling `podman ps` and
-# `podman inspect` twice a second cost this 2-vCPU machine a third of a CPU while the mesh sat idle, CPU that the
+# `podman inspect` twice a second cost this 2-vCPU machine about a quarter of a CPU while the mesh sat idle, CPU that the
 # benchmark and the tests then lacked.
 #
 # Engine plumbing only, started by engine.sh for the project's Podman: never part of what Docker users run.

@@ -71,12 +71,13 @@ const ENVOY_DEFAULT_DNS_RESOLVER = 'envoy.network.dns_resolver.cares';
 
 type Json = Record<string, unknown>;
 
+const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
+const list = (value: unknown): Json[] => (Array.isArray(value) ? value.map(obj) : []);
+
 function dnsResolver(bootstrap: Json): string {
   const name = obj(bootstrap.typed_dns_resolver_config).name;
   return typeof name === 'string' ? name : ENVOY_DEFAULT_DNS_RESOLVER;
 }
-const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
-const list = (value: unknown): Json[] => (Array.isArray(value) ? value.map(obj) : []);
 
 function socket(value: unknown): SocketAddress {
   const address = obj(obj(value).socket_address);

@@ -50,7 +50,10 @@ export interface VerifyResult {
   breakReport: BreakReport | null;
 }
 
-/** Nothing new for this long: every Envoy and every SDK (500 ms, services/src/tracing/sdk.ts) has posted. */
+/**
+ * Nothing new for this long: every Envoy has posted, and every SDK too (its scheduledDelayMillis,
+ * services/src/tracing/sdk.ts, is no longer than Envoy's flush interval).
+ */
 const SETTLE_MS = envoyFlushIntervalMs() + 1000;
 
 export async function verifyTrace(options: VerifyOptions): Promise<VerifyResult> {
