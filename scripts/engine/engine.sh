@@ -141,7 +141,7 @@ cmd_up() {
   eval "$(podman_env)"
   if ! pgrep -f "$here/healthchecks.sh" >/dev/null; then
     # Podman 4.3 runs healthchecks from systemd timers only; without systemd a container would stay "starting".
-    nohup "$here/healthchecks.sh" >"$state/healthchecks.log" 2>&1 &
+    nohup "$here/healthchecks.sh" "$socket" >"$state/healthchecks.log" 2>&1 &
     echo $! >"$state/healthchecks.pid"
   fi
   "$here/stand-ins/ensure-images.sh"

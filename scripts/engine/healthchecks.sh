@@ -1,37 +1,58 @@
 #!/usr/bin/env bash
 # Podman 4.3 schedules healthchecks through systemd timers only. Where there is no systemd (a container, a CI
 # runner), nothing runs them and every container stays "starting": `depends_on: service_healthy` and `up --wait`
-# would never return. This scheduler runs `podman healthcheck run` for each running container at the interval its
-# own healthcheck sets, as Docker's daemon does (the first probe one interval after the start); Podman itself applies
-# start_period and retries.
+# would never return. This scheduler asks Podman to run each running container's healthcheck at the interval the
+# container sets, as Docker's daemon does; Podman itself runs the probe and applies start_period and retries.
 #
-# It learns of containers from `podman events`, not by asking Podman for the list: polling `podman ps` and
-# `podman inspect` twice a second cost this 2-vCPU machine about a quarter of a CPU while the mesh sat idle, CPU that the
-# benchmark and the tests then lacked.
+#   healthchecks.sh PODMAN_SOCKET      (started by engine.sh; runs until it is killed)
+#
+# While a container is in its start_period and not yet healthy, it is probed every START_INTERVAL seconds: what
+# Docker 25+ does with a healthcheck's start_interval. The compose files cannot ask for that themselves: compose
+# refuses start_interval on an engine below API 1.44, and Podman's Docker-compatible API is 1.41. Without it every
+# start or recreate waited a whole interval (5 s) for its first probe. A 1 s interval throughout is no substitute:
+# the probes then took so much of this 2-vCPU machine that `make test-e2e` ran 11 min instead of 7.
+#
+# It learns of containers from `podman events`, not by polling `podman ps` (a quarter of a CPU while the mesh sat
+# idle), and runs each probe through Podman's API, not the podman CLI (about half the CPU per probe here).
 #
 # Engine plumbing only, started by engine.sh for the project's Podman: never part of what Docker users run.
 set -uo pipefail
 
+socket=${1:?usage: healthchecks.sh PODMAN_SOCKET}
+START_INTERVAL=1
+
 declare -A probing=() # container id -> pid of its probe loop
 
-# Probes one container every interval until it no longer runs. Exit codes of `podman healthcheck run`: 0 healthy,
-# 1 unhealthy; anything else is a question for the engine: is the container still running?
+# Probes one container until it no longer runs. Podman's API answers 200 with the container's health after the
+# probe, 404 when the container is gone and 409 when it no longer runs (its next start starts a new loop).
 probe() {
-  local id=$1 seconds=$2
-  while sleep "$seconds"; do
-    podman healthcheck run "$id" >/dev/null 2>&1
-    (($? <= 1)) && continue
-    [[ "$(podman inspect --format '{{.State.Running}}' "$id" 2>/dev/null)" == true ]] || return 0
+  local id=$1 interval=$2 start_period=$3 started=$SECONDS status=starting answer
+  while :; do
+    if [[ "$status" != healthy ]] && ((SECONDS - started < start_period)); then
+      sleep "$START_INTERVAL"
+    else
+      sleep "$interval"
+    fi
+    answer=$(curl -s --max-time 60 --unix-socket "$socket" -w '\n%{http_code}' \
+      "http://podman/v4.0.0/libpod/containers/$id/healthcheck")
+    case "${answer##*$'\n'}" in
+      200) [[ "$answer" =~ \"Status\":\"([a-z]+)\" ]] && status=${BASH_REMATCH[1]} ;;
+      404 | 409) return 0 ;;
+    esac
   done
 }
 
-# (Re)starts a container's probe loop: a restart keeps the id, and its first probe is again one interval away.
+# (Re)starts a container's probe loop: a restart keeps the id, and it is again in its start period.
 watch_container() {
-  local id=$1 nanoseconds
-  nanoseconds=$(podman inspect --format '{{if .Config.Healthcheck}}{{.Config.Healthcheck.Interval.Nanoseconds}}{{end}}' "$id" 2>/dev/null)
-  [[ "$nanoseconds" =~ ^[0-9]+$ && "$nanoseconds" -gt 0 ]] || return 0
+  local id=$1 timings
+  # Interval and start period in whole seconds (at least 1), or nothing for a container without a healthcheck.
+  timings=$(podman inspect --format \
+    '{{with .Config.Healthcheck}}{{.Interval.Nanoseconds}} {{.StartPeriod.Nanoseconds}}{{end}}' "$id" 2>/dev/null \
+    | awk 'NF == 2 && $1 > 0 { printf "%d %d", ($1 < 1e9 ? 1 : $1 / 1e9), $2 / 1e9 }')
+  [[ -n "$timings" ]] || return 0
   [[ -n "${probing[$id]:-}" ]] && kill "${probing[$id]}" 2>/dev/null
-  probe "$id" "$(awk -v ns="$nanoseconds" 'BEGIN { printf "%.3f", ns / 1e9 }')" &
+  # shellcheck disable=SC2086 # two numbers, split on purpose
+  probe "$id" $timings &
   probing[$id]=$!
 }
 
