@@ -1,9 +1,26 @@
-// The variant with Envoy's OpenTelemetry tracer: W3C between the proxies, OTLP to Jaeger, and the same tree.
+// The mesh with the other backends: Jaeger in Zipkin's place (same Envoy configs, same tree), and the variant with
+// Envoy's OpenTelemetry tracer (W3C between the proxies, OTLP to Jaeger, and the same tree with recorded differences).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { countSpans, loadOtelTracerTree, renderTree, sameShape } from '../../trace-check/trace-tree.ts';
+import {
+  countSpans,
+  loadExpectedTraces,
+  loadOtelTracerTree,
+  renderTree,
+  sameShape,
+} from '../../trace-check/trace-tree.ts';
 import { formatReport, verifyTrace } from '../../trace-check/verifier.ts';
 import { meshFor } from './support.ts';
+
+describe("Jaeger in Zipkin's place, otel mode", () => {
+  const under = meshFor('jaeger', 'otel');
+
+  it("holds the same trace shape, read back from Jaeger's API", async () => {
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    assert.ok(result.ok, formatReport(result));
+    assert.equal(result.spans.length, countSpans([loadExpectedTraces().otel.tree]));
+  });
+});
 
 describe("Envoy's OpenTelemetry tracer, otel mode, Jaeger", () => {
   const under = meshFor('otel-tracer', 'otel');

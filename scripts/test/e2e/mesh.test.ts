@@ -1,5 +1,5 @@
 // The whole compose mesh, started by `docker compose up --build --wait`: what a user sees after
-// `curl -i localhost:8000/trace/1`, and the trace the backend holds, per mode and per backend.
+// `curl -i localhost:8000/trace/1`, and the trace Zipkin holds, per mode (the other backends: backends.test.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { countSpans, loadExpectedTraces, renderTree } from '../../trace-check/trace-tree.ts';
@@ -73,15 +73,5 @@ describe('Zipkin, off mode: the verifier says where the trace broke', () => {
     assert.equal(result.breakReport.startedNewTrace.traceIds.length, 1);
     assert.notEqual(result.breakReport.startedNewTrace.traceIds[0], result.traceId);
     assert.match(formatReport(result), /service1 did not carry the trace context to its outbound call/);
-  });
-});
-
-describe("Jaeger in Zipkin's place, otel mode", () => {
-  const under = meshFor('jaeger', 'otel');
-
-  it("holds the same trace shape, read back from Jaeger's API", async () => {
-    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
-    assertVerified(result);
-    assert.equal(result.spans.length, countSpans([expected.otel.tree]));
   });
 });
