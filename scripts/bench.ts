@@ -603,7 +603,7 @@ ${rows.join('\n')}
     r.startup === null
       ? 'not measured in this run'
       : `${r.startup.up_from_images_s} s from built images (after \`down\`), ${r.startup.up_running_s} s on the running mesh; building the services image without layer cache takes ${r.startup.build_no_cache_s} s more`
-  }. Most of it is the healthcheck chain: Zipkin healthy, then the Envoys and apps, each first probed one healthcheck interval (docker-compose.yaml) after it starts.
+  }. Most of it is Zipkin's start (its JVM): front-envoy waits for Zipkin to be healthy, the rest of the mesh starts beside it. Measured on this project's Podman, whose healthcheck scheduler probes a starting container every second ([engine.md](engine.md)); on Docker each container's first probe comes one healthcheck interval (5 s, docker-compose.yaml) after it starts, so there Zipkin and then front-envoy take at least 5 s each.
 
 Why tracing costs what it costs, and what was tried: [profiling.md](profiling.md).
 
