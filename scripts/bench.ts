@@ -583,7 +583,7 @@ other (ratios), not with other machines.
 - Machine: ${r.machine}
 - Date: ${r.date}
 - Load: ${r.settings.load_generators.closed_loop} in its own process, ${r.settings.connections} connections, closed loop; ${r.settings.rounds} rounds of
-  ${r.settings.seconds_per_run} s per run, the runs interleaved in every round (medians below); each run after a warm-up (1 s; ${WARM_UP_REQUESTS} requests in the otel runs).
+  ${r.settings.seconds_per_run} s per run, the runs interleaved in every round (the otel runs together, every other round in reverse order; medians below); each run after a warm-up (1 s; ${WARM_UP_REQUESTS} requests in the otel runs), and ${AFTER_RECREATE_REQUESTS} requests after every start or recreate of the apps (fresh Node processes are slow until warm: [profiling.md](profiling.md)).
   The mesh runs in containers (\`docker compose up\`, CPU per container from its cgroup), all of it on this machine: the load generator competes with it for the CPUs.
 
 | run | req/s | p50 ms | p90 ms | p99 ms | errors | CPU s / 1000 req, Envoys | apps | Zipkin | apps' peak RSS MiB |
