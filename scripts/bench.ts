@@ -610,7 +610,7 @@ ${rows.join('\n')}
   reads), ${t.zipkin_idle.samples} requests one at a time: Zipkin idle ${ttt(t.zipkin_idle)}; Zipkin during the 50 % load run
   (${t.zipkin_at_half_load.samples} requests) ${ttt(t.zipkin_at_half_load)}; Jaeger idle ${ttt(t.jaeger_idle)}. Envoy posts its
   spans every ${envoyFlushIntervalMs()} ms (\`tracing.zipkin.flush_interval_ms\`, 5 s by default), the SDK on its own
-  \`scheduledDelayMillis\` (services/src/tracing/sdk.ts).
+  \`scheduledDelayMillis\` (services/src/tracing/span-batching.ts, held to no later than Envoy's by the consistency check).
 
 - Startup of the README's \`docker compose up --build --wait\` until every container is healthy: ${
     r.startup === null

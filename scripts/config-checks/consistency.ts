@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ENVIRONMENT_DEFAULTS } from '@traced-envoy-mesh/services/config';
+import { SPAN_BATCHING } from '@traced-envoy-mesh/services/span-batching';
 import { isApp, type ComposeProject, type ComposeService } from '../mesh/compose.ts';
 import { mountedEnvoyConfigs } from '../mesh/envoy-config.ts';
 import { REPO_ROOT } from '../repo.ts';
@@ -20,7 +21,15 @@ function hostPort(value: string): { host: string; port: number } {
   return { host: value.slice(0, index), port: Number(value.slice(index + 1)) };
 }
 
-export function checkConsistency(project: ComposeProject, composeFile = 'docker-compose.yaml'): string[] {
+/**
+ * `sdkExportDelayMs`: how often the apps' SDK posts its spans (the services' SPAN_BATCHING), a parameter so that a
+ * test can hand it a wrong one.
+ */
+export function checkConsistency(
+  project: ComposeProject,
+  composeFile = 'docker-compose.yaml',
+  sdkExportDelayMs: number = SPAN_BATCHING.scheduledDelayMillis,
+): string[] {
   const problems: string[] = [];
   const configs = mountedEnvoyConfigs(project);
   const services = [...project.services.values()];
@@ -212,6 +221,13 @@ export function checkConsistency(project: ComposeProject, composeFile = 'docker-
   const intervals = [...configs.values()].map((envoy) => `${envoy.file} ${envoy.flushIntervalMs} ms`);
   if (new Set([...configs.values()].map((envoy) => envoy.flushIntervalMs)).size > 1) {
     problems.push(`the Envoys post spans at different flush_interval_ms: ${intervals.join(', ')}`);
+  }
+  // ...and the apps' SDK must post no later than the Envoys, or the waits that assume Envoy is last fall short.
+  const slowestEnvoyMs = Math.max(...[...configs.values()].map((envoy) => envoy.flushIntervalMs));
+  if (sdkExportDelayMs > slowestEnvoyMs) {
+    problems.push(
+      `services/src/tracing/span-batching.ts: scheduledDelayMillis ${sdkExportDelayMs} ms is later than the Envoys' flush_interval_ms (${intervals.join(', ')})`,
+    );
   }
   return problems;
 }

@@ -127,6 +127,15 @@ describe('the consistency checks fail when the files disagree', () => {
     );
   });
 
+  it("names an SDK export delay later than the Envoys' flush interval", () => {
+    const problems = checkConsistency(loadCompose(composeFiles('zipkin')), 'docker-compose.yaml', 5000);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(
+      problems[0] ?? '',
+      /^services\/src\/tracing\/span-batching\.ts: scheduledDelayMillis 5000 ms is later than the Envoys' flush_interval_ms \(.*front-envoy\.yaml 500 ms/,
+    );
+  });
+
   it('names an Envoy that resolves names with c-ares', () => {
     const problems = checkConsistency(
       brokenEnvoyConfig('envoy-configs/service3-envoy.yaml', (text) =>

@@ -15,17 +15,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import type { Propagator, ServiceConfig } from '../config.js';
 import type { TextMapPropagator } from '@opentelemetry/api';
 import type { Tracing } from './tracing.js';
-
-/**
- * Exporter queue limits (also in the README): at most maxQueueSize spans wait in memory for the backend; past that
- * the SDK drops new spans instead of growing, so a Zipkin outage costs spans, never the service's memory.
- */
-export const SPAN_BATCHING = {
-  maxQueueSize: 2048,
-  maxExportBatchSize: 512,
-  scheduledDelayMillis: 500,
-  exportTimeoutMillis: 10_000,
-} as const;
+import { SPAN_BATCHING } from './span-batching.js';
 
 /**
  * The SDK must speak exactly the trace formats the mesh's proxies speak. With Envoy's Zipkin tracer that is B3

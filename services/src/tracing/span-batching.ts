@@ -1,0 +1,15 @@
+// How the OpenTelemetry SDK batches the apps' spans (sdk.ts). Its own module, without the SDK, because the repo's
+// consistency check (scripts/config-checks/) holds the export delay to the Envoys' flush interval: a trace is whole
+// only once its slowest reporter posted, and the verifier's and the benchmark's waits assume that is Envoy.
+
+/**
+ * Exporter queue limits (also in the README): at most maxQueueSize spans wait in memory for the backend; past that
+ * the SDK drops new spans instead of growing, so a Zipkin outage costs spans, never the service's memory. Batches
+ * leave every scheduledDelayMillis, no later than Envoy's flush interval.
+ */
+export const SPAN_BATCHING = {
+  maxQueueSize: 2048,
+  maxExportBatchSize: 512,
+  scheduledDelayMillis: 500,
+  exportTimeoutMillis: 10_000,
+} as const;
