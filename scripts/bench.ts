@@ -213,11 +213,16 @@ function machine(): string {
 interface Startup {
   /** `docker compose build --no-cache`: the services image with no layer cache (base images present). */
   build_no_cache_s: number;
-  /** The README's `docker compose up --build --wait` after `down`, images built: every container new. */
+  /** The README's `docker compose up --build --wait` after `down`, images built: every container new (median). */
   up_from_images_s: number;
-  /** The same command again on the running mesh: nothing to recreate. */
+  /** The same command again on the running mesh: nothing to recreate (median). */
   up_running_s: number;
+  /** Every measurement, in order: one start can take twice the others on this machine (seen once: 38 s). */
+  samples: { up_from_images_s: number[]; up_running_s: number[] };
 }
+
+/** Startups measured per benchmark, each after `down`; the figures are their medians. */
+const STARTUP_SAMPLES = 3;
 
 /** How long the README's command takes to a mesh that `--wait` calls healthy, in three starting states. */
 async function measureStartup(): Promise<Startup> {
@@ -229,10 +234,18 @@ async function measureStartup(): Promise<Startup> {
   };
   await mesh.down();
   const build = await seconds(() => mesh.compose(['build', '--no-cache']));
-  const fromImages = await seconds(() => mesh.up());
-  const running = await seconds(() => mesh.up());
-  await mesh.down();
-  return { build_no_cache_s: build, up_from_images_s: fromImages, up_running_s: running };
+  const samples = { up_from_images_s: [] as number[], up_running_s: [] as number[] };
+  for (let i = 0; i < STARTUP_SAMPLES; i++) {
+    samples.up_from_images_s.push(await seconds(() => mesh.up()));
+    samples.up_running_s.push(await seconds(() => mesh.up()));
+    await mesh.down();
+  }
+  return {
+    build_no_cache_s: build,
+    up_from_images_s: median(samples.up_from_images_s),
+    up_running_s: median(samples.up_running_s),
+    samples,
+  };
 }
 
 /** Time to a complete trace with Jaeger in Zipkin's place (the `jaeger` variant, otel mode, idle). */
@@ -615,7 +628,7 @@ ${rows.join('\n')}
 - Startup of the README's \`docker compose up --build --wait\` until every container is healthy: ${
     r.startup === null
       ? 'not measured in this run'
-      : `${r.startup.up_from_images_s} s from built images (after \`down\`), ${r.startup.up_running_s} s on the running mesh; building the services image without layer cache takes ${r.startup.build_no_cache_s} s more`
+      : `${r.startup.up_from_images_s} s from built images (after \`down\`), ${r.startup.up_running_s} s on the running mesh (medians of ${STARTUP_SAMPLES}: ${r.startup.samples.up_from_images_s.join(', ')} s and ${r.startup.samples.up_running_s.join(', ')} s); building the services image without layer cache takes ${r.startup.build_no_cache_s} s more`
   }. Most of it is Zipkin's start (its JVM): front-envoy waits for Zipkin to be healthy, the rest of the mesh starts beside it. Measured on this project's Podman, whose healthcheck scheduler probes a starting container every second ([engine.md](engine.md)); on Docker each container's first probe comes one healthcheck interval (5 s, docker-compose.yaml) after it starts, so there Zipkin and then front-envoy take at least 5 s each.
 
 Why tracing costs what it costs, and what was tried: [profiling.md](profiling.md).
