@@ -51,10 +51,13 @@ export interface VerifyResult {
 }
 
 /**
- * Nothing new for this long: every Envoy has posted, and every SDK too (its scheduledDelayMillis,
- * services/src/tracing/sdk.ts, is no longer than Envoy's flush interval).
+ * Nothing new for this long while spans are missing: every Envoy has posted, and every SDK too (its
+ * scheduledDelayMillis, services/src/tracing/span-batching.ts, is no longer than Envoy's flush interval) - plus 5 s,
+ * because right after a fresh `up` an app's first reports were seen arriving seconds late (2 of 5 fresh starts here:
+ * service1's and service2's spans after the rest; cause not found, see docs/reliability.md). A trace that is
+ * whole sooner returns sooner.
  */
-const SETTLE_MS = envoyFlushIntervalMs() + 1000;
+const SETTLE_MS = envoyFlushIntervalMs() + 1000 + 5000;
 
 export async function verifyTrace(options: VerifyOptions): Promise<VerifyResult> {
   const expectedTraces = loadExpectedTraces();
