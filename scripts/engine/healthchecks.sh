@@ -62,7 +62,11 @@ trap 'kill $(jobs -p) $events_pid 2>/dev/null; exit 0' TERM INT
 while true; do
   # Events from just before the list is read: a container started in between is seen twice, never missed.
   since=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-  for id in $(podman ps --quiet --no-trunc 2>/dev/null); do watch_container "$id"; done
+  # A container whose loop still runs keeps it (restarting it would put it back in its start period).
+  for id in $(podman ps --quiet --no-trunc 2>/dev/null); do
+    [[ -n "${probing[$id]:-}" ]] && kill -0 "${probing[$id]}" 2>/dev/null && continue
+    watch_container "$id"
+  done
   exec {events}< <(exec podman events --since "$since" --filter event=start --format '{{.ID}}' 2>&1)
   events_pid=$!
   while read -r id <&"$events"; do watch_container "$id"; done
