@@ -281,8 +281,9 @@ async function main(): Promise<void> {
   const front = `http://${mesh.ip('front-envoy')}:8000`;
   const zipkin = mesh.publishedUrl('zipkin', traceApiOf('zipkin').port);
   const frontAdmin = mesh.publishedUrl('front-envoy', 9901);
-  // The apps of a mesh just started are as cold as recreated ones.
-  await load(`${front}/trace/1`, 60, ['-a', String(AFTER_RECREATE_REQUESTS)]);
+  /** Fresh app processes, started or recreated, get AFTER_RECREATE_REQUESTS before anything is measured on them. */
+  const warmUpApps = () => load(`${front}/trace/1`, 60, ['-a', String(AFTER_RECREATE_REQUESTS)]);
+  await warmUpApps();
   /**
    * Envoy random sampling through each admin API in its own namespace ('' = back to the config's 100 %): `edge`
    * for front-envoy, `rest` for the sidecars (which follow the edge's B3 decision when the apps carry it).
@@ -313,7 +314,7 @@ async function main(): Promise<void> {
     // off: every Envoy at 0 % (apps in `off` carry no decision for the sidecars to follow).
     if (run === 'off') await sampling('0', '0');
     else await sampling(OTEL_SAMPLING[run] === 100 || !isOtel(run) ? '' : String(OTEL_SAMPLING[run]), '');
-    if (recreate) await load(`${front}/trace/1`, 60, ['-a', String(AFTER_RECREATE_REQUESTS)]);
+    if (recreate) await warmUpApps();
   };
   /** A constant-rate run in a mode, after the same unmeasured warm-up every run gets. */
   const atConstantRate = async (run: Run, rate: number) => {
