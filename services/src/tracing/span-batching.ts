@@ -3,7 +3,7 @@
 // only once its slowest reporter posted, and the verifier's and the benchmark's waits assume that is Envoy.
 
 /**
- * Exporter queue limits (also in the README): at most maxQueueSize spans wait in memory for the backend; past that
+ * Exporter queue limits (docs/reliability.md): at most maxQueueSize spans wait in memory for the backend; past that
  * the SDK drops new spans instead of growing, so a Zipkin outage costs spans, never the service's memory. Batches
  * leave every scheduledDelayMillis, no later than Envoy's flush interval.
  */
