@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { ENVIRONMENT_DEFAULTS } from '@traced-envoy-mesh/services/config';
 import { SPAN_BATCHING } from '@traced-envoy-mesh/services/span-batching';
 import { isApp, type ComposeProject, type ComposeService } from '../mesh/compose.ts';
-import { mountedEnvoyConfigs } from '../mesh/envoy-config.ts';
+import { mountedEnvoyConfigs, type EnvoyConfig } from '../mesh/envoy-config.ts';
 import { REPO_ROOT } from '../repo.ts';
 
 const LOOPBACK = '127.0.0.1';
@@ -228,6 +228,40 @@ export function checkConsistency(
     problems.push(
       `services/src/tracing/span-batching.ts: scheduledDelayMillis ${sdkExportDelayMs} ms is later than the Envoys' flush_interval_ms (${intervals.join(', ')})`,
     );
+  }
+  problems.push(...checkAccessLogs(configs));
+  return problems;
+}
+
+/** The access-log field that leads from a proxy's log line to its trace. */
+const TRACE_ID_FIELD = { traceId: '%TRACE_ID%' };
+
+/**
+ * Every traced listener writes one access-log line per request with the trace id, and every Envoy the same fields,
+ * so that one grep for a trace id finds every hop (the first traced listener's fields are the reference).
+ */
+export function checkAccessLogs(configs: Map<string, EnvoyConfig>): string[] {
+  const problems: string[] = [];
+  let reference: { where: string; fields: string } | null = null;
+  for (const envoy of configs.values()) {
+    for (const listener of envoy.listeners.filter((l) => l.tracers.length > 0)) {
+      const where = `${path.relative(REPO_ROOT, envoy.file)}: listener "${listener.name}"`;
+      if (listener.accessLogFields.length !== 1) {
+        problems.push(
+          `${where} traces but writes ${listener.accessLogFields.length} access logs, expected 1`,
+        );
+        continue;
+      }
+      const fields = listener.accessLogFields[0] ?? {};
+      if (fields.traceId !== TRACE_ID_FIELD.traceId) {
+        problems.push(`${where}: access_log json_format has no traceId: '${TRACE_ID_FIELD.traceId}'`);
+      }
+      const text = JSON.stringify(fields);
+      reference ??= { where, fields: text };
+      if (text !== reference.fields) {
+        problems.push(`${where}: access_log json_format differs from ${reference.where}'s`);
+      }
+    }
   }
   return problems;
 }

@@ -26,6 +26,8 @@ export interface EnvoyListener {
   /** The address ranges its HCMs count as internal (internal_address_config), as "a.b.c.d/len". */
   internalRanges: string[];
   routes: { cluster: string; operation: string | null }[];
+  /** The JSON fields of every access log its HCMs write (`log_format.json_format`), `{}` for another format. */
+  accessLogFields: Record<string, unknown>[];
 }
 
 export interface EnvoyCluster {
@@ -137,6 +139,9 @@ export function parseEnvoyConfig(text: string, file: string): EnvoyConfig {
               ? String(obj(route.decorator).operation)
               : null,
         })),
+      accessLogFields: findAll(listener, 'access_log')
+        .flatMap((logs) => list(logs))
+        .map((log) => obj(obj(obj(log.typed_config).log_format).json_format)),
     })),
     clusters: list(resources.clusters).map((cluster) => ({
       name: String(cluster.name),

@@ -149,6 +149,34 @@ describe('the consistency checks fail when the files disagree', () => {
     );
   });
 
+  it('names a traced listener that writes no access log', () => {
+    const problems = checkConsistency(
+      brokenEnvoyConfig('envoy-configs/service2-envoy.yaml', (text) =>
+        text.replace('                access_log: *access-log\n', ''),
+      ),
+    );
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(
+      problems[0] ?? '',
+      /service2-envoy\.yaml: listener "egress" traces but writes 0 access logs, expected 1$/,
+    );
+  });
+
+  it("names an access log without the trace id, or with other fields than the other Envoys'", () => {
+    const problems = checkConsistency(
+      brokenEnvoyConfig('envoy-configs/service3-envoy.yaml', (text) =>
+        text.replace("traceId: '%TRACE_ID%'", "traceId: '%REQ(X-B3-TRACEID)%'"),
+      ),
+    );
+    assert.deepEqual(
+      problems.map((problem) => problem.replace(/^.*service3-envoy\.yaml/, 'service3-envoy.yaml')),
+      [
+        'service3-envoy.yaml: listener "ingress": access_log json_format has no traceId: \'%TRACE_ID%\'',
+        'service3-envoy.yaml: listener "ingress": access_log json_format differs from front-envoy/front-envoy.yaml: listener "front"\'s',
+      ],
+    );
+  });
+
   it("names a port published beyond the host's loopback", () => {
     const problems = checkConsistency(broken((text) => text.replace("'127.0.0.1:9411:9411'", "'9411:9411'")));
     assert.deepEqual(problems, [

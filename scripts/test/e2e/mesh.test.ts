@@ -42,6 +42,55 @@ describe("Zipkin, otel mode: one trace, every hop, the apps' spans nested in hop
     assert.equal(renderTree(result.actual.roots), renderTree([expected.otel.tree]));
   });
 
+  it("leads from a log line to the trace: every hop's log lines carry the request's trace id", async () => {
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    assertVerified(result);
+    // One line per request each hop handled: service2's sidecar sees the inbound call and two outbound gRPC calls.
+    const linesPerHop = {
+      'front-envoy': 1,
+      'service1-envoy': 2,
+      'service2-envoy': 3,
+      'service3-envoy': 2,
+      service1: 1,
+      service2: 1,
+      service3: 2,
+    };
+    const found = async () => {
+      const lines: Record<string, Record<string, unknown>[]> = {};
+      for (const service of Object.keys(linesPerHop)) {
+        lines[service] = (await under.mesh.logs(service, 500))
+          .split('\n')
+          .filter((line) => line.includes(result.traceId))
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+      }
+      return lines;
+    };
+    let lines = await found();
+    // Envoy writes its access log from a buffer: give it a few seconds.
+    for (let tries = 0; tries < 20 && Object.values(lines).flat().length < 12; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      lines = await found();
+    }
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(lines).map(([service, list]) => [service, list.length])),
+      linesPerHop,
+    );
+    for (const [service, list] of Object.entries(lines)) {
+      for (const line of list) {
+        assert.equal(line.traceId, result.traceId, `${service}: ${JSON.stringify(line)}`);
+        assert.equal(line.requestId, result.requestId, `${service}: ${JSON.stringify(line)}`);
+      }
+    }
+    const front = lines['front-envoy']?.[0] ?? {};
+    assert.equal(front.status, 200);
+    assert.equal(front.path, '/trace/1');
+    assert.equal(front.upstreamCluster, 'service1');
+    assert.deepEqual(
+      lines['service2-envoy']?.map((line) => `${String(line.path)} ${String(line.grpcStatus)}`).sort(),
+      ['/alerts.v1.Alerts/ListMessages OK', '/alerts.v1.Alerts/MessageHistory OK', '/trace/2 null'],
+    );
+  });
+
   it('serves the Zipkin UI at /zipkin/', async () => {
     const response = await fetch(`${under.backendUrl}/zipkin/`);
     assert.equal(response.status, 200);
