@@ -100,8 +100,11 @@ generate: install ## rewrite the generated files (the OpenTelemetry-tracer varia
 pins: install ## every pinned version next to the newest its registry serves here, and which are behind
 	@$(TSX) scripts/pins.ts
 
-verify: install ## one request, its trace from Zipkin/Jaeger, compared with expected-traces.yaml
-	@$(WITH_ENGINE) $(TSX) scripts/verify.ts $(if $(filter command line environment,$(origin BACKEND)),--backend $(BACKEND))
+# TRACE_FILE=trace.json checks a saved trace instead, offline (TRACING_MODE it was made in, EXPECTED=your own trees).
+verify: install ## one request, its trace from Zipkin/Jaeger, compared with expected-traces.yaml (or TRACE_FILE=saved.json)
+	@$(if $(TRACE_FILE),$(TSX) scripts/verify.ts --trace-file '$(TRACE_FILE)' $(if $(TRACING_MODE),--mode '$(TRACING_MODE)') \
+	  $(if $(EXPECTED),--expected '$(EXPECTED)'),$(WITH_ENGINE) $(TSX) scripts/verify.ts \
+	  $(if $(filter command line environment,$(origin BACKEND)),--backend $(BACKEND)) $(if $(EXPECTED),--expected '$(EXPECTED)'))
 
 clean: ## remove build output (not .tools/)
 	rm -rf services/dist services/src/generated

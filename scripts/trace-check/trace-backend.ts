@@ -83,13 +83,13 @@ interface JaegerSpan {
   traceID: string;
   spanID: string;
   operationName: string;
-  references?: { refType: string; spanID: string }[];
+  references?: { refType: string; spanID: string }[] | undefined;
   startTime: number;
   duration: number;
   processID: string;
-  tags?: { key: string; value: unknown }[];
+  tags?: { key: string; value: unknown }[] | undefined;
 }
-interface JaegerTrace {
+export interface JaegerTrace {
   spans: JaegerSpan[];
   processes: Record<string, { serviceName: string }>;
 }

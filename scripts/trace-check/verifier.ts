@@ -9,6 +9,7 @@ import {
   renderTree,
   sameShape,
   type ActualTrace,
+  type ExpectedTrace,
   type Mode,
   type TreeNode,
   type ZipkinSpan,
@@ -33,12 +34,15 @@ export interface BreakReport {
   /** The app that did not carry the context. */
   app: string;
   /** The first proxy span that should have been in the trace, and the trace it started instead (if found). */
-  startedNewTrace: { span: string; traceIds: string[] };
+  startedNewTrace: { span: string; traceIds: string[]; searched: boolean };
 }
 
 export interface VerifyResult {
   ok: boolean;
-  status: number;
+  /** Where the trace came from: the request that made it, or the file it was saved in. */
+  source: string;
+  /** The front proxy's answer; null for a saved trace. */
+  status: number | null;
   mode: Mode;
   traceId: string;
   requestId: string | null;
@@ -93,39 +97,81 @@ export async function verifyTrace(options: VerifyOptions): Promise<VerifyResult>
   const actual = buildActualTrace(spans);
   if (spans.length === 0 && problems.length === 0)
     problems.push(`trace ${traceId} never arrived at ${options.backend.baseUrl}`);
-  for (const orphan of actual.orphans) {
-    problems.push(
-      `span ${orphan.localEndpoint?.serviceName ?? '?'} "${orphan.name ?? ''}" has parent ${String(orphan.parentId)}, which is not in the trace`,
-    );
-  }
-  if (spans.length > 0 && !sameShape([expected.tree], actual.roots)) {
-    problems.push(`the trace does not have the expected ${mode} shape (see the trees above)`);
-  }
+  problems.push(...treeProblems(actual, spans.length > 0 ? expected.tree : null, mode));
 
   // Where did propagation stop? Compare with the proxies' full chain (the forward tree: every hop carried).
   const breakReport =
     spans.length > 0
-      ? await findBreak(options.backend, actual, expectedTraces.forward.tree, startedAt)
+      ? await findBreak(actual, expectedTraces.forward.tree, { backend: options.backend, sinceMs: startedAt })
       : null;
-  if (mode === 'off') {
-    if (breakReport?.app !== expected.breaksAfter) {
-      problems.push(
-        `expected the trace to break after ${String(expected.breaksAfter)}, found ${breakReport?.app ?? 'no break'}`,
-      );
-    } else if (breakReport.startedNewTrace.traceIds.length === 0) {
-      problems.push(`no new trace started by ${breakReport.startedNewTrace.span} was found`);
-    }
-  } else if (breakReport) {
-    problems.push(`propagation broke after ${breakReport.app}`);
-  }
+  problems.push(...breakProblems(breakReport, expected, mode));
 
   return {
     ok: problems.length === 0,
+    source: `GET ${options.url} -> ${String(response.status)}  x-request-id: ${String(requestId)}`,
     status: response.status,
     mode,
     traceId,
     requestId,
     body,
+    spans,
+    actual,
+    expected: expected.tree,
+    problems,
+    breakReport,
+  };
+}
+
+/** What is wrong with the trace's tree: spans whose parent is missing, and a shape other than `expected`'s. */
+function treeProblems(actual: ActualTrace, expected: TreeNode | null, mode: Mode): string[] {
+  const problems = actual.orphans.map(
+    (orphan) =>
+      `span ${orphan.localEndpoint?.serviceName ?? '?'} "${orphan.name ?? ''}" has parent ${String(orphan.parentId)}, which is not in the trace`,
+  );
+  if (expected && !sameShape([expected], actual.roots)) {
+    problems.push(`the trace does not have the expected ${mode} shape (see the trees above)`);
+  }
+  return problems;
+}
+
+/** `off` must break after the app it names (and, live, the next hop must have started its own trace). */
+function breakProblems(breakReport: BreakReport | null, expected: ExpectedTrace, mode: Mode): string[] {
+  if (mode !== 'off') return breakReport ? [`propagation broke after ${breakReport.app}`] : [];
+  if (breakReport?.app !== expected.breaksAfter) {
+    return [
+      `expected the trace to break after ${String(expected.breaksAfter)}, found ${breakReport?.app ?? 'no break'}`,
+    ];
+  }
+  const started = breakReport.startedNewTrace;
+  return started.searched && started.traceIds.length === 0
+    ? [`no new trace started by ${started.span} was found`]
+    : [];
+}
+
+/**
+ * A trace saved to a file (scripts/trace-check/saved-trace.ts reads it), compared with an expected tree exactly as
+ * a live one is, offline: there is no store to search for the trace a broken hop started instead.
+ */
+export async function verifySavedTrace(
+  spans: ZipkinSpan[],
+  expected: ExpectedTrace,
+  mode: Mode,
+  file: string,
+  /** The proxies' full chain (the `forward` tree), to name the hop where propagation broke; null: not named. */
+  chain: TreeNode | null,
+): Promise<VerifyResult> {
+  const actual = buildActualTrace(spans);
+  const problems = treeProblems(actual, expected.tree, mode);
+  const breakReport = chain ? await findBreak(actual, chain, null) : null;
+  problems.push(...breakProblems(breakReport, expected, mode));
+  return {
+    ok: problems.length === 0,
+    source: `file ${file}`,
+    status: null,
+    mode,
+    traceId: spans[0]?.traceId ?? '',
+    requestId: null,
+    body: null,
     spans,
     actual,
     expected: expected.tree,
@@ -155,13 +201,8 @@ async function waitForTrace(
   }
 }
 
-/** The first proxy span of the full chain missing from the trace: the hop where the context was not carried. */
-async function findBreak(
-  backend: TraceBackend,
-  actual: ActualTrace,
-  chain: TreeNode,
-  sinceMs: number,
-): Promise<BreakReport | null> {
+/** The first proxy span of the full chain missing from the trace, and its parent: the hop that did not carry. */
+function firstMissingHop(actual: ActualTrace, chain: TreeNode): { node: TreeNode; parent: TreeNode } | null {
   const present = new Set<string>();
   const walk = (node: TreeNode) => {
     if (isProxy(node.service)) present.add(`${node.service}|${node.name}|${node.kind}`);
@@ -169,32 +210,46 @@ async function findBreak(
   };
   actual.roots.forEach(walk);
   const queue: { node: TreeNode; parent: TreeNode | null }[] = [{ node: chain, parent: null }];
-  while (queue.length > 0) {
-    const { node, parent } = queue.shift() ?? { node: chain, parent: null };
-    if (!present.has(`${node.service}|${node.name}|${node.kind}`)) {
-      if (!parent) return null;
-      const roots = await backend.rootSpans(node.service, node.name, sinceMs);
-      return {
-        endsAfter: `${parent.service} ${parent.name} ${parent.kind}`,
-        app: node.service.replace(/-envoy$/, ''),
-        startedNewTrace: {
-          span: `${node.service} ${node.name} ${node.kind}`,
-          traceIds: [...new Set(roots.map((s) => s.traceId))],
-        },
-      };
-    }
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    const { node, parent } = next;
+    if (!present.has(`${node.service}|${node.name}|${node.kind}`)) return parent ? { node, parent } : null;
     for (const child of node.children) queue.push({ node: child, parent: node });
   }
   return null;
 }
 
+/**
+ * Where propagation stopped, and, when a store is there to ask (`backend`), the trace the missing hop started
+ * instead.
+ */
+async function findBreak(
+  actual: ActualTrace,
+  chain: TreeNode,
+  search: { backend: TraceBackend; sinceMs: number } | null,
+): Promise<BreakReport | null> {
+  const missing = firstMissingHop(actual, chain);
+  if (!missing) return null;
+  const { node, parent } = missing;
+  const roots = search ? await search.backend.rootSpans(node.service, node.name, search.sinceMs) : [];
+  return {
+    endsAfter: `${parent.service} ${parent.name} ${parent.kind}`,
+    app: node.service.replace(/-envoy$/, ''),
+    startedNewTrace: {
+      span: `${node.service} ${node.name} ${node.kind}`,
+      traceIds: [...new Set(roots.map((s) => s.traceId))],
+      searched: search !== null,
+    },
+  };
+}
+
 /** The report a person reads: the trace as a tree with durations and a waterfall, then the verdict. */
 export function formatReport(result: VerifyResult): string {
   const lines: string[] = [];
+  lines.push(`from     ${result.source}`);
+  lines.push(`trace id ${result.traceId}`);
   lines.push(
-    `request  GET -> ${String(result.status)}  trace id: ${result.traceId}  x-request-id: ${String(result.requestId)}`,
+    `mode     ${result.mode} (${result.status === null ? 'as asked for' : 'as the services report it'})`,
   );
-  lines.push(`mode     ${result.mode} (as the services report it)`);
   lines.push('');
   const spans = result.spans;
   const start = Math.min(...spans.map((s) => s.timestamp ?? 0));
@@ -211,12 +266,12 @@ export function formatReport(result: VerifyResult): string {
     return `${((span.duration ?? 0) / 1000).toFixed(1).padStart(7)} ms  ${bar(span)}`;
   });
   lines.push(
-    `trace (${String(spans.length)} spans, read back from ${result.spans.length ? 'the backend' : 'nowhere'}):`,
+    `trace (${String(spans.length)} spans${result.status === null ? '' : `, read back from ${result.spans.length ? 'the backend' : 'nowhere'}`}):`,
   );
   lines.push(alignColumns(tree));
   lines.push('');
   if (!sameShape([result.expected], result.actual.roots)) {
-    lines.push(`expected (${result.mode}, from expected-traces.yaml):`);
+    lines.push(`expected (${result.mode}):`);
     lines.push(renderTree([result.expected]));
     lines.push('');
   }
@@ -229,7 +284,9 @@ export function formatReport(result: VerifyResult): string {
     lines.push(
       b.startedNewTrace.traceIds.length
         ? `  started a new trace: ${b.startedNewTrace.traceIds.join(', ')}`
-        : '  is not in this trace (no new trace with it was found either)',
+        : b.startedNewTrace.searched
+          ? '  is not in this trace (no new trace with it was found either)'
+          : '  is not in this trace',
     );
     lines.push('');
   }
