@@ -1,5 +1,5 @@
 // `make bench`: what tracing costs in this mesh, and whether spans get lost under load. One run, on the mesh
-// `docker compose up --build --wait` starts, with closed-loop load from a separate process (autocannon) on loopback, bounded in time:
+// `docker compose up --build --wait` starts, with closed-loop load from a separate process (autocannon) through the published port, bounded in time:
 //   limit    front-envoy alone, answering its direct-response /healthz
 //   off      the full chain, Envoy sampling 0 % everywhere, apps in `off` mode
 //   forward  the full chain, 100 % sampling, apps copying headers by hand

@@ -18,4 +18,7 @@ async function main(): Promise<void> {
   console.log(`generate: ${path.relative(REPO_ROOT, CORPUS_FILE)} (${corpus.length} cases)`);
 }
 
-void main();
+main().catch((error: unknown) => {
+  console.error(`generate: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

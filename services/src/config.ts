@@ -41,7 +41,7 @@ export interface ServiceConfig {
   logLevel: string;
 }
 
-/** The defaults of the optional variables (parsed like any given value); the README's table shows them. */
+/** The defaults of the optional variables (parsed like any given value); docs/architecture.md lists them. */
 export const ENVIRONMENT_DEFAULTS = {
   LISTEN: '127.0.0.1:8080',
   TRACING_MODE: 'otel',
