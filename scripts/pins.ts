@@ -1,9 +1,12 @@
 // `make pins`: every pinned version in .env and package.json next to the newest release its registry serves here,
 // and the ones that are behind. Informational (exit 0): a newer release may not build or install on this machine
 // (each pin's comment in .env says why it stays where it is).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { composeVariables } from './mesh/compose.ts';
+import { REPO_ROOT } from './repo.ts';
 
 const run = promisify(execFile);
 
@@ -80,25 +83,31 @@ function status(pinned: string, newest: string): string {
 
 async function main(): Promise<void> {
   const pins = composeVariables({});
+  const envComments = readFileSync(path.join(REPO_ROOT, '.env'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('#'))
+    .join('\n');
   const rows: string[][] = [];
   for (const [name, source] of Object.entries(SOURCES)) {
     const pinned = pins[name] ?? '(not in .env)';
     const newest = await source.newest().catch((error: unknown) => `? (${String(error)})`);
-    rows.push([name, pinned, newest, source.from, status(pinned, newest)]);
+    // A pin held back on purpose says why in a comment of .env that names the newer version.
+    const held = status(pinned, newest) === 'BEHIND' && envComments.includes(newest);
+    rows.push([name, pinned, newest, source.from, held ? 'held (.env says why)' : status(pinned, newest)]);
   }
   // npm's own report for package.json (exit code 1 when something is outdated: that is the answer, not a failure).
   const outdated = await run('npm', ['outdated', '--json'], { cwd: process.cwd() }).catch(
     (error: unknown) => error as { stdout: string },
   );
-  const npm = JSON.parse(outdated.stdout || '{}') as Record<string, { current?: string; latest: string }>;
+  const npm = JSON.parse(outdated.stdout || '{}') as Record<string, { current?: string; latest?: string }>;
   for (const [name, info] of Object.entries(npm)) {
     const current = info.current ?? '?';
     rows.push([
       name,
       current,
-      info.latest,
+      info.latest ?? '?',
       'npm (package.json), its latest tag',
-      status(current, info.latest),
+      status(current, info.latest ?? current),
     ]);
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
@@ -110,7 +119,7 @@ async function main(): Promise<void> {
         .trimEnd(),
     );
   console.log(
-    `pins: ${rows.filter((row) => row[4] === 'BEHIND').length} behind within their major, ${rows.filter((row) => row[4] === 'newer major').length} with a newer major (npm lists only packages not at its latest tag)`,
+    `pins: ${rows.filter((row) => row[4] === 'BEHIND').length} behind within their major, ${rows.filter((row) => row[4]?.startsWith('held')).length} held back on purpose, ${rows.filter((row) => row[4] === 'newer major').length} with a newer major (npm lists only packages not at its latest tag)`,
   );
 }
 
