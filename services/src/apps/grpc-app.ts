@@ -1,7 +1,8 @@
 // The gRPC role (service3): the Alerts service, plus the standard gRPC health service for healthchecks.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { ALERTS_SERVICE, loadAlertsProto, headersFrom } from '../alerts-api/alerts-proto.js';
+import { ALERTS_SERVICE, loadAlertsProto } from '../alerts-api/alerts-proto.js';
+import { headersFrom } from '../tracing/grpc-metadata.js';
 import { alertHistory, listAlerts } from './alert-store.js';
 import { requestLogFields, type Logger } from '../process/logger.js';
 import { receivedTraceHeaders } from '../tracing/trace-headers.js';

@@ -1,6 +1,7 @@
 // service2's gRPC hop: both Alerts RPCs, through its sidecar's egress (HTTP/2) to service3.
 import * as grpc from '@grpc/grpc-js';
-import { ALERTS_SERVICE, loadAlertsProto, metadataFrom } from '../alerts-api/alerts-proto.js';
+import { ALERTS_SERVICE, loadAlertsProto } from '../alerts-api/alerts-proto.js';
+import { metadataFrom } from '../tracing/grpc-metadata.js';
 import { DownstreamError } from './downstream-error.js';
 import type { AlertsClient } from '../generated/alerts/v1/Alerts.js';
 import type { ListMessagesResponse__Output } from '../generated/alerts/v1/ListMessagesResponse.js';
