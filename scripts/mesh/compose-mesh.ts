@@ -27,7 +27,6 @@ interface ContainerState {
   id: string;
   running: boolean;
   pid: number;
-  exitCode: number;
   health: string | null;
 }
 
@@ -316,13 +315,12 @@ compose-mesh: taking the mesh down and up again`);
       return null;
     }
     const format =
-      '{{.State.Running}} {{.State.Pid}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}';
-    const [running, pid, exitCode, health] = dockerSync(['inspect', '--format', format, id]).split(' ');
+      '{{.State.Running}} {{.State.Pid}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}';
+    const [running, pid, health] = dockerSync(['inspect', '--format', format, id]).split(' ');
     return {
       id,
       running: running === 'true',
       pid: Number(pid),
-      exitCode: Number(exitCode),
       health: health === 'none' ? null : (health ?? null),
     };
   }

@@ -20,19 +20,10 @@ export interface PublishedPort {
   containerPort: number;
 }
 
-export interface Healthcheck {
-  test: string[];
-  intervalMs: number;
-  timeoutMs: number;
-  retries: number;
-  startPeriodMs: number;
-}
-
 export interface ComposeService {
   name: string;
   image: string | null;
   build: { context: string; dockerfile: string } | null;
-  command: string[] | null;
   environment: Record<string, string>;
   mounts: Mount[];
   ports: PublishedPort[];
@@ -43,8 +34,6 @@ export interface ComposeService {
   expose: number[];
   /** `network_mode: service:X`: runs in X's network namespace. */
   sharesNetworkOf: string | null;
-  healthcheck: Healthcheck | null;
-  dependsOn: Record<string, 'service_started' | 'service_healthy'>;
   user: string | null;
 }
 
@@ -147,8 +136,6 @@ function readService(name: string, spec: Record<string, unknown>): ComposeServic
   const networkMode = typeof spec.network_mode === 'string' ? spec.network_mode : null;
   const build = isRecord(spec.build) ? spec.build : null;
   const networks = isRecord(spec.networks) ? spec.networks : {};
-  const healthcheck =
-    isRecord(spec.healthcheck) && spec.healthcheck.disable !== true ? spec.healthcheck : null;
   return {
     name,
     image: typeof spec.image === 'string' ? spec.image : null,
@@ -158,7 +145,6 @@ function readService(name: string, spec: Record<string, unknown>): ComposeServic
           dockerfile: typeof build.dockerfile === 'string' ? build.dockerfile : 'Dockerfile',
         }
       : null,
-    command: spec.command === undefined || spec.command === null ? null : strings(spec.command),
     environment: Object.fromEntries(
       Object.entries(isRecord(spec.environment) ? spec.environment : {}).map(([key, value]) => [
         key,
@@ -181,35 +167,8 @@ function readService(name: string, spec: Record<string, unknown>): ComposeServic
     ),
     expose: strings(spec.expose).map(Number),
     sharesNetworkOf: networkMode?.startsWith('service:') ? networkMode.slice('service:'.length) : null,
-    healthcheck: healthcheck
-      ? {
-          test: strings(healthcheck.test),
-          intervalMs: durationMs(healthcheck.interval, 30_000),
-          timeoutMs: durationMs(healthcheck.timeout, 30_000),
-          retries: typeof healthcheck.retries === 'number' ? healthcheck.retries : 3,
-          startPeriodMs: durationMs(healthcheck.start_period, 0),
-        }
-      : null,
-    dependsOn: Object.fromEntries(
-      Object.entries(isRecord(spec.depends_on) ? spec.depends_on : {}).map(([dependency, condition]) => [
-        dependency,
-        isRecord(condition) && condition.condition === 'service_healthy'
-          ? 'service_healthy'
-          : 'service_started',
-      ]),
-    ),
     user: typeof spec.user === 'string' ? spec.user : null,
   };
-}
-
-/** "5s", "1m30s", "500ms" (compose's durations) -> milliseconds. */
-export function durationMs(value: unknown, fallbackMs: number): number {
-  if (typeof value !== 'string') return fallbackMs;
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
-    total += Number(amount) * (units[unit ?? 's'] ?? 1000);
-  return total;
 }
 
 /** The image this project builds (services/Dockerfile), shared by every app service. */
