@@ -12,21 +12,20 @@
 // records extra samples at a 1 ms interval, which drags the percentiles down.
 // Writes bench/results/latest.json and docs/benchmarks.md. BENCH_SMOKE=1 runs it with tiny numbers (in `make test`)
 // and writes to .run/bench-smoke/ instead.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { format } from 'prettier';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { composeVariables } from './mesh/compose.ts';
 import { ComposeMesh, runningVariant } from './mesh/compose-mesh.ts';
-import { containerCpuSeconds } from './mesh/container-cgroup.ts';
 import { countSpans, loadExpectedTraces } from './trace-check/trace-tree.ts';
 import { traceApiOf, traceBackend } from './trace-check/trace-backend.ts';
 import { measureTimeToTrace, type TimeToTrace } from './trace-check/time-to-trace.ts';
 import { envoyFlushIntervalMs } from './mesh/envoy-config.ts';
 import { REPO_ROOT } from './repo.ts';
+import { constantRate, load, round1, type LoadResult } from './bench/load-generators.ts';
+import { cpuSeconds, machine, packageVersion, peakRssMiB } from './bench/machine.ts';
+import { frontSampled, settledSpanCount } from './bench/span-counts.ts';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const ROUNDS = SMOKE ? 1 : 3;
@@ -48,9 +47,6 @@ const OUT_DIR = SMOKE
   ? path.join(REPO_ROOT, '.run', 'bench-smoke')
   : path.join(REPO_ROOT, 'bench', 'results');
 const DOC = SMOKE ? path.join(OUT_DIR, 'benchmarks.md') : path.join(REPO_ROOT, 'docs', 'benchmarks.md');
-const AUTOCANNON = path.join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
-const K6 = path.join(REPO_ROOT, '.tools', 'bin', 'k6');
-const K6_SCRIPT = path.join(REPO_ROOT, 'bench', 'constant-rate.k6.js');
 const MODES = ['limit', 'off', 'forward', 'otel', 'otel-10', 'otel-1'] as const;
 type Run = (typeof MODES)[number];
 /**
@@ -68,147 +64,6 @@ const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
 /** Requests per time-to-trace measurement, one at a time; the smoke run skips the Jaeger one (a second mesh). */
 const TIME_TO_TRACE_SAMPLES = SMOKE ? 2 : 20;
 const TIME_TO_TRACE_GAP_MS = 300;
-const run = promisify(execFile);
-
-interface LoadResult {
-  requests: number;
-  rps: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  errors: number;
-}
-
-/**
- * Closed-loop load from a separate process: autocannon's CLI, its JSON summary on stdout. Asynchronous, so the
- * event loop of this process stays free while the load runs.
- */
-async function load(url: string, seconds: number, extra: string[] = []): Promise<LoadResult> {
-  const { stdout: out } = await run(
-    process.execPath,
-    [AUTOCANNON, '--json', '-c', String(CONNECTIONS), '-d', String(seconds), ...extra, url],
-    {
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  const r = JSON.parse(out) as {
-    requests: { total: number; average: number };
-    latency: { p50: number; p90: number; p99: number };
-    errors: number;
-    timeouts: number;
-    non2xx: number;
-    '2xx': number;
-    duration: number;
-  };
-  return {
-    requests: r['2xx'],
-    rps: r['2xx'] / r.duration,
-    p50: r.latency.p50,
-    p90: r.latency.p90,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts + r.non2xx,
-  };
-}
-
-/**
- * Open-model load: RATE new requests per second for `seconds`, each on whichever of MAX_VUS connections is free,
- * whether or not earlier ones have answered. k6 reports requests it could not start (no free connection) as
- * dropped_iterations: those count as errors, so an overloaded run cannot pass for a fast one.
- */
-async function constantRate(url: string, rate: number, seconds: number): Promise<LoadResult> {
-  const summaryFile = path.join(REPO_ROOT, '.run', 'k6-summary.json');
-  mkdirSync(path.dirname(summaryFile), { recursive: true });
-  await run(
-    K6,
-    [
-      'run',
-      '--quiet',
-      '--no-usage-report', // k6 would otherwise report usage to its vendor
-      '--summary-export',
-      summaryFile,
-      ...[
-        '-e',
-        `URL=${url}`,
-        '-e',
-        `RATE=${rate}`,
-        '-e',
-        `DURATION=${seconds}`,
-        '-e',
-        `MAX_VUS=${CONNECTIONS * 4}`,
-      ],
-      K6_SCRIPT,
-    ],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  const metrics = (
-    JSON.parse(readFileSync(summaryFile, 'utf8')) as {
-      metrics: Record<string, Record<string, number | undefined> | undefined>;
-    }
-  ).metrics;
-  const requests = metrics.http_reqs?.count ?? 0;
-  const failed = metrics.http_req_failed?.passes ?? 0; // "passes" of the failed-rate metric: failed requests
-  const duration = metrics.http_req_duration ?? {};
-  return {
-    requests: requests - failed,
-    rps: (requests - failed) / seconds,
-    p50: round1(duration['p(50)'] ?? NaN),
-    p90: round1(duration['p(90)'] ?? NaN),
-    p99: round1(duration['p(99)'] ?? NaN),
-    errors: failed + (metrics.dropped_iterations?.count ?? 0),
-  };
-}
-
-/** CPU seconds of a service's whole container (0 when it does not run). */
-function cpuSeconds(pid: number | null): number {
-  return pid === null ? 0 : containerCpuSeconds(pid);
-}
-
-function peakRssMiB(pid: number | null): number {
-  return (
-    Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1] ?? 0) / 1024
-  );
-}
-
-async function zipkinSpansReceived(zipkin: string): Promise<number> {
-  const text = await (await fetch(`${zipkin}/prometheus`)).text();
-  return Number(/^zipkin_collector_spans_total\{transport="http",?\} (\S+)/m.exec(text)?.[1] ?? NaN);
-}
-
-/** Requests front-envoy's `front` listener sampled (every traced /trace/ request), from its admin API. */
-async function frontSampled(admin: string): Promise<number> {
-  const text = await (await fetch(`${admin}/stats?filter=^http\\.front\\.tracing\\.random_sampling$`)).text();
-  const count = Number(/: (\d+)/.exec(text)?.[1] ?? NaN);
-  if (Number.isNaN(count))
-    throw new Error(`front-envoy's admin API has no http.front.tracing.random_sampling: ${text}`);
-  return count;
-}
-
-/** Waits until every Envoy and every SDK flushed and Zipkin's count stopped moving (and reached `target`, if given). */
-async function settledSpanCount(zipkin: string, target = 0): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, envoyFlushIntervalMs() + 1000));
-  let last = await zipkinSpansReceived(zipkin);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (Date.now() > deadline) throw new Error('Zipkin kept receiving spans for 60 s after the load stopped');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const now = await zipkinSpansReceived(zipkin);
-    // Quiet is not enough while short of the target: a busy Zipkin may still be decoding a report (up to the
-    // 30 s this waits for it).
-    const shortOfTarget = now < target && Date.now() < deadline - 30_000;
-    if (now === last && !shortOfTarget) return now;
-    last = now;
-  }
-}
-
-function packageVersion(name: string): string {
-  const manifest = path.join(REPO_ROOT, 'node_modules', name, 'package.json');
-  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
-}
-
-function machine(): string {
-  const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
-  return `${os.cpus().length} vCPU ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}`;
-}
 
 interface Startup {
   /** `docker compose build --no-cache`: the services image with no layer cache (base images present). */
@@ -282,7 +137,7 @@ async function main(): Promise<void> {
   const zipkin = mesh.publishedUrl('zipkin', traceApiOf('zipkin').port);
   const frontAdmin = mesh.publishedUrl('front-envoy', 9901);
   /** Fresh app processes, started or recreated, get AFTER_RECREATE_REQUESTS before anything is measured on them. */
-  const warmUpApps = () => load(`${front}/trace/1`, 60, ['-a', String(AFTER_RECREATE_REQUESTS)]);
+  const warmUpApps = () => load(`${front}/trace/1`, 60, CONNECTIONS, ['-a', String(AFTER_RECREATE_REQUESTS)]);
   await warmUpApps();
   /**
    * Envoy random sampling through each admin API in its own namespace ('' = back to the config's 100 %): `edge`
@@ -319,8 +174,8 @@ async function main(): Promise<void> {
   /** A constant-rate run in a mode, after the same unmeasured warm-up every run gets. */
   const atConstantRate = async (run: Run, rate: number) => {
     await enter(run);
-    await load(`${front}/trace/1`, 1);
-    return constantRate(`${front}/trace/1`, rate, HALF_LOAD_SECONDS);
+    await load(`${front}/trace/1`, 1, CONNECTIONS);
+    return constantRate(`${front}/trace/1`, rate, HALF_LOAD_SECONDS, CONNECTIONS * 4);
   };
 
   const runs = Object.fromEntries(MODES.map((run) => [run, []])) as unknown as Record<
@@ -343,13 +198,18 @@ async function main(): Promise<void> {
       // Warm-up, not measured. In otel runs bounded by a request count, like the measured load: a run bounded by
       // time ends with a request in flight on every connection, which the mesh completes and traces (19 spans)
       // but front-envoy's sampling counter never counts, since nobody is left to answer (docs/profiling.md).
-      await load(url, 1, isOtel(run) ? ['-a', String(WARM_UP_REQUESTS)] : []);
+      await load(url, 1, CONNECTIONS, isOtel(run) ? ['-a', String(WARM_UP_REQUESTS)] : []);
       const cpuBefore = Object.fromEntries(
         Object.values(GROUPS)
           .flat()
           .map((s) => [s, cpuSeconds(mesh.pid(s))]),
       );
-      const result = await load(url, SECONDS, isOtel(run) ? ['-a', String(OTEL_REQUESTS_PER_ROUND)] : []);
+      const result = await load(
+        url,
+        SECONDS,
+        CONNECTIONS,
+        isOtel(run) ? ['-a', String(OTEL_REQUESTS_PER_ROUND)] : [],
+      );
       const cpuPer1k = Object.fromEntries(
         Object.entries(GROUPS).map(([group, services]) => [
           group,
@@ -520,7 +380,6 @@ const median = (values: number[]) => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 };
-const round1 = (value: number) => Math.round(value * 10) / 10;
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 interface RunSummary {
