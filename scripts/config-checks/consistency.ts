@@ -290,13 +290,13 @@ function checkFlushIntervals(configs: Map<string, EnvoyConfig>, sdkExportDelayMs
 }
 
 /** The access-log field that leads from a proxy's log line to its trace. */
-const TRACE_ID_FIELD = { traceId: '%TRACE_ID%' };
+const TRACE_ID_OPERATOR = '%TRACE_ID%';
 
 /**
  * Every traced listener writes one access-log line per request with the trace id, and every Envoy the same fields,
  * so that one grep for a trace id finds every hop (the first traced listener's fields are the reference).
  */
-export function checkAccessLogs(configs: Map<string, EnvoyConfig>): string[] {
+function checkAccessLogs(configs: Map<string, EnvoyConfig>): string[] {
   const problems: string[] = [];
   let reference: { where: string; fields: string } | null = null;
   for (const envoy of configs.values()) {
@@ -309,8 +309,8 @@ export function checkAccessLogs(configs: Map<string, EnvoyConfig>): string[] {
         continue;
       }
       const fields = listener.accessLogFields[0] ?? {};
-      if (fields.traceId !== TRACE_ID_FIELD.traceId) {
-        problems.push(`${where}: access_log json_format has no traceId: '${TRACE_ID_FIELD.traceId}'`);
+      if (fields.traceId !== TRACE_ID_OPERATOR) {
+        problems.push(`${where}: access_log json_format has no traceId: '${TRACE_ID_OPERATOR}'`);
       }
       const text = JSON.stringify(fields);
       reference ??= { where, fields: text };

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TRACE_CONTEXT_HEADERS } from '@traced-envoy-mesh/services/trace-headers';
 import { REPO_ROOT } from '../repo.ts';
-import { countSpans, loadExpectedTraces, renderTree } from '../trace-check/trace-tree.ts';
+import { countSpans, loadExpectedTraces, logLinesPerService, renderTree } from '../trace-check/trace-tree.ts';
 
 const README = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 const expected = loadExpectedTraces();
@@ -30,6 +30,32 @@ describe('README.md holds the facts it copies', () => {
     assert.match(
       README,
       new RegExp(`one trace of the\\s+proxies' ${countSpans([expected.forward.tree])} spans`),
+    );
+  });
+
+  it("the log lines of one request are the expected tree's hops", () => {
+    const perService = logLinesPerService(expected.otel.tree);
+    const total = Object.values(perService).reduce((sum, n) => sum + n, 0);
+    const sentence = /That is (\d+) lines for one `\/trace\/1`: ([\s\S]*?)\./.exec(README);
+    assert.equal(Number(sentence?.[1]), total);
+    const envoys = [...(sentence?.[2] ?? '').matchAll(/([a-z0-9-]+-envoy) (\d+)/g)].map((m) => [
+      m[1],
+      Number(m[2]),
+    ]);
+    const apps =
+      /the apps ([\d, and]+)/
+        .exec(sentence?.[2] ?? '')?.[1]
+        ?.match(/\d+/g)
+        ?.map(Number) ?? [];
+    assert.deepEqual(
+      Object.fromEntries(envoys),
+      Object.fromEntries(Object.entries(perService).filter(([s]) => s.endsWith('-envoy'))),
+    );
+    assert.deepEqual(
+      apps,
+      Object.entries(perService)
+        .filter(([s]) => !s.endsWith('-envoy'))
+        .map(([, n]) => n),
     );
   });
 

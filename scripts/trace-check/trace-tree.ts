@@ -130,6 +130,20 @@ export function countSpans(nodes: TreeNode[]): number {
   return nodes.reduce((sum, node) => sum + 1 + countSpans(node.children), 0);
 }
 
+/**
+ * How many log lines one request of this tree writes per service: an Envoy logs one access-log line per span it
+ * makes (every ingress and egress request), an app one line per request it serves (its SERVER spans).
+ */
+export function logLinesPerService(node: TreeNode): Record<string, number> {
+  const lines: Record<string, number> = {};
+  const count = (span: TreeNode) => {
+    if (isProxy(span.service) || span.kind === 'SERVER') lines[span.service] = (lines[span.service] ?? 0) + 1;
+    span.children.forEach(count);
+  };
+  count(node);
+  return lines;
+}
+
 /** Every service that has a span in the tree. */
 export function serviceNames(node: TreeNode): Set<string> {
   return new Set([node.service, ...node.children.flatMap((child) => [...serviceNames(child)])]);
