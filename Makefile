@@ -32,10 +32,12 @@ install: node_modules/.install-stamp ## install the npm dependencies (Node 24 co
 tools: ## install the real Envoy, Zipkin, Jaeger and (where the docker CLI has none) Compose v2 into .tools/
 	@scripts/install-tools.sh
 
-engine: ## make a container engine answer: Docker if it runs, else the project's Podman (Linux, root)
-	@scripts/engine/engine.sh up
+# ENGINE=docker starts Debian's Docker Engine instead of Podman where no Docker answers (how CI proves both).
+ENGINE ?=
+engine: ## make a container engine answer: Docker if it runs, else the project's Podman (or ENGINE=docker) (Linux, root)
+	@ENGINE='$(ENGINE)' scripts/engine/engine.sh up
 
-engine-stop: ## stop the project's Podman (a Docker engine is left alone)
+engine-stop: ## stop the engine the project started (a Docker of yours is left alone)
 	@scripts/engine/engine.sh down
 
 build: install ## compile the services (TypeScript -> services/dist)

