@@ -22,8 +22,13 @@ const SOURCES: Record<string, { from: string; newest: () => Promise<string> }> =
     newest: () => goModule('github.com/jaegertracing/jaeger'),
   },
   COMPOSE_VERSION: {
-    from: 'Go proxy github.com/docker/compose/v2',
-    newest: () => goModule('github.com/docker/compose/v2'),
+    // Compose went from v2 to v5 (no v3, v4), with the module path to match.
+    from: 'Go proxy github.com/docker/compose/v2 and /v5',
+    newest: async () =>
+      highest([
+        await goModule('github.com/docker/compose/v2'),
+        await goModule('github.com/docker/compose/v5'),
+      ]),
   },
   NODE_VERSION: { from: 'npm node (24.x)', newest: () => npmNewest('node', '24') },
   K6_VERSION: { from: 'Go proxy go.k6.io/k6', newest: () => goModule('go.k6.io/k6') },
@@ -91,8 +96,8 @@ async function main(): Promise<void> {
   for (const [name, source] of Object.entries(SOURCES)) {
     const pinned = pins[name] ?? '(not in .env)';
     const newest = await source.newest().catch((error: unknown) => `? (${String(error)})`);
-    // A pin held back on purpose says why in a comment of .env that names the newer version.
-    const held = status(pinned, newest) === 'BEHIND' && envComments.includes(newest);
+    // A pin held back on purpose (behind, or a major behind) says why in a comment of .env that names the newer version.
+    const held = status(pinned, newest) !== '' && envComments.includes(newest);
     rows.push([name, pinned, newest, source.from, held ? 'held (.env says why)' : status(pinned, newest)]);
   }
   // npm's own report for package.json (exit code 1 when something is outdated: that is the answer, not a failure).
