@@ -5,13 +5,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../repo.ts';
+import { round1 } from './statistics.ts';
 
 const execFileAsync = promisify(execFile);
 const AUTOCANNON = path.join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 const K6 = path.join(REPO_ROOT, '.tools', 'bin', 'k6');
 const K6_SCRIPT = path.join(REPO_ROOT, 'bench', 'constant-rate.k6.js');
-
-export const round1 = (value: number) => Math.round(value * 10) / 10;
 
 export interface LoadResult {
   requests: number;

@@ -1,15 +1,10 @@
-// What the benchmark reads from the machine: CPU and memory of the mesh's containers, the machine itself, and the
-// versions of the load generators.
+// What the benchmark reads from the machine: the apps' peak memory, the machine itself, the container engine, and
+// the versions of the load generators. (CPU: cpu-accounting.ts.)
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { containerCpuSeconds } from '../mesh/container-cgroup.ts';
+import { execFileSync } from 'node:child_process';
 import { REPO_ROOT } from '../repo.ts';
-
-/** CPU seconds of a service's whole container (0 when it does not run). */
-export function cpuSeconds(pid: number | null): number {
-  return pid === null ? 0 : containerCpuSeconds(pid);
-}
 
 export function peakRssMiB(pid: number | null): number {
   return (
@@ -25,4 +20,14 @@ export function packageVersion(name: string): string {
 export function machine(): string {
   const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
   return `${os.cpus().length} vCPU ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}`;
+}
+
+/** The engine the docker CLI reaches, as its API names itself ("Engine" alone is Docker's). */
+export function containerEngine(): string {
+  const components = execFileSync(
+    'docker',
+    ['version', '--format', '{{range .Server.Components}}{{.Name}} {{.Version}}{{"\\n"}}{{end}}'],
+    { encoding: 'utf8' },
+  );
+  return (components.split('\n')[0] ?? 'unknown engine').replace(/^Engine /, 'Docker Engine ');
 }

@@ -2,13 +2,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../repo.ts';
 
 describe('make bench, smoke run', () => {
-  it('measures all four runs, the half-load latency and span delivery, and writes both files', async () => {
+  it('measures every run, the half-load latency and span delivery, and writes both files', async () => {
+    const dir = path.join(REPO_ROOT, '.run', 'bench-smoke');
+    rmSync(dir, { recursive: true, force: true });
     await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'bench.ts')],
@@ -17,10 +19,23 @@ describe('make bench, smoke run', () => {
         env: { ...process.env, BENCH_SMOKE: '1' },
       },
     );
-    const dir = path.join(REPO_ROOT, '.run', 'bench-smoke');
-    const results = JSON.parse(readFileSync(path.join(dir, 'latest.json'), 'utf8')) as {
+    // One results file, named for the engine it ran on.
+    const files = readdirSync(dir).filter((name) => name.endsWith('.json'));
+    assert.equal(files.length, 1, `one results file: ${files.join(', ')}`);
+    const results = JSON.parse(readFileSync(path.join(dir, files[0] ?? ''), 'utf8')) as {
       machine: string;
-      runs: Record<string, { rps: number; p50_ms: number; p99_ms: number; errors: number }>;
+      engine: string;
+      idle_cpu_seconds_per_second: Record<string, number>;
+      runs: Record<
+        string,
+        {
+          rps: number;
+          p50_ms: number;
+          p99_ms: number;
+          errors: number;
+          cpu_seconds_per_1000_requests: Record<string, number>;
+        }
+      >;
       span_delivery: { expected: number; received: number };
       latency_at_half_otel_max: {
         rate_rps: number;
@@ -34,10 +49,22 @@ describe('make bench, smoke run', () => {
     // Every assertion below names the whole result, so a failure says what the run measured.
     const all = JSON.stringify({ runs: results.runs, span_delivery: results.span_delivery });
     assert.match(results.machine, /vCPU/);
-    for (const run of ['limit', 'off', 'forward', 'otel']) {
-      assert.ok((results.runs[run]?.rps ?? 0) > 0, `${run} served requests: ${all}`);
-      assert.equal(results.runs[run]?.errors, 0, `${run} had no errors: ${all}`);
+    assert.match(results.engine, /^(Podman|Docker) Engine \d/);
+    assert.equal(files[0], results.engine.startsWith('Podman') ? 'podman.json' : 'docker.json');
+    // The whole machine is accounted for: every group, at idle and in every run (net of idle it may dip below 0).
+    const groups = ['envoys', 'apps', 'backend', 'engine', 'load_generator', 'rest_of_machine'];
+    assert.deepEqual(Object.keys(results.idle_cpu_seconds_per_second), groups);
+    for (const run of ['limit', 'off', 'forward', 'otel', 'otel-10', 'otel-1']) {
+      const summary = results.runs[run];
+      assert.ok(summary, `${run} was measured: ${all}`);
+      assert.ok(summary.rps > 0, `${run} served requests: ${all}`);
+      assert.equal(summary.errors, 0, `${run} had no errors: ${all}`);
+      const cpu = summary.cpu_seconds_per_1000_requests;
+      assert.deepEqual(Object.keys(cpu), groups, `${run}: ${JSON.stringify(cpu)}`);
+      assert.ok(Object.values(cpu).every(Number.isFinite), `${run}: ${JSON.stringify(cpu)}`);
     }
+    // The load generator ran on this machine and used CPU for its requests.
+    assert.ok((results.runs.otel?.cpu_seconds_per_1000_requests.load_generator ?? 0) > 0, all);
     const half = results.latency_at_half_otel_max;
     assert.equal(half.errors, 0, 'the constant-rate run: no failed or dropped requests');
     assert.ok(half.requests > 0 && half.p50_ms > 0 && half.p99_ms >= half.p50_ms, JSON.stringify(half));

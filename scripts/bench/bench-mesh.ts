@@ -1,0 +1,97 @@
+// The mesh the runs measure: the README's mesh (Zipkin), put into each run's mode. It owns the one piece of state
+// the runs share: which TRACING_MODE the apps were last started in, so a mode change recreates them only once.
+import { ComposeMesh, runningVariant } from '../mesh/compose-mesh.ts';
+import { traceApiOf } from '../trace-check/trace-backend.ts';
+import type { GroupPids } from './cpu-accounting.ts';
+import { load } from './load-generators.ts';
+import { AFTER_RECREATE_REQUESTS, CONNECTIONS, isOtel, OTEL_SAMPLING, type Run } from './settings.ts';
+
+export class BenchMesh {
+  /** The containers whose CPU is counted, by group, as compose lists them. */
+  readonly groups: Record<'envoys' | 'apps' | 'backend', string[]>;
+  /**
+   * front-envoy's address on the mesh network (the host reaches it as the network's gateway, as it does through
+   * the published port), so no port-forwarding process of the engine is measured.
+   */
+  readonly front: string;
+  readonly zipkin: string;
+  readonly frontAdmin: string;
+  private appsMode = 'otel';
+
+  private constructor(readonly mesh: ComposeMesh) {
+    this.groups = { envoys: mesh.envoys, apps: mesh.apps, backend: ['zipkin'] };
+    this.front = `http://${mesh.ip('front-envoy')}:8000`;
+    this.zipkin = mesh.publishedUrl('zipkin', traceApiOf('zipkin').port);
+    this.frontAdmin = mesh.publishedUrl('front-envoy', 9901);
+  }
+
+  /** The README's mesh in otel mode, serving, its apps warm. */
+  static async start(): Promise<BenchMesh> {
+    const mesh = new ComposeMesh('zipkin');
+    // Another variant of the mesh mounts other configs into the sidecars: down first (see scripts/test/e2e/support.ts).
+    const running = runningVariant();
+    if (running !== null && running !== 'zipkin') await mesh.down();
+    await mesh.upServing({ TRACING_MODE: 'otel' });
+    const bench = new BenchMesh(mesh);
+    await bench.warmUpApps();
+    return bench;
+  }
+
+  /** The apps' TRACING_MODE now: a run that needs another one recreates them. */
+  get tracingMode(): string {
+    return this.appsMode;
+  }
+
+  /** The main process of every container, by group: resolved once, before a reading, not between two. */
+  pids(): GroupPids {
+    return {
+      envoys: this.groups.envoys.map((s) => this.mesh.pid(s)),
+      apps: this.groups.apps.map((s) => this.mesh.pid(s)),
+      backend: this.groups.backend.map((s) => this.mesh.pid(s)),
+    };
+  }
+
+  /** The URL a run loads: front-envoy's own /healthz for `limit`, the traced chain for every other run. */
+  urlFor(run: Run): string {
+    return run === 'limit' ? `${this.front}/healthz` : `${this.front}/trace/1`;
+  }
+
+  /**
+   * Puts the mesh in a run's mode: the apps' TRACING_MODE (recreating them only on a change, then warming them up)
+   * and Envoy sampling.
+   */
+  async enter(run: Run): Promise<void> {
+    if (run === 'limit') return; // front-envoy answers /healthz itself, untraced, in every mode
+    const mode = isOtel(run) ? 'otel' : run;
+    const recreate = mode !== this.appsMode;
+    if (recreate) {
+      await this.mesh.recreate(this.groups.apps, { TRACING_MODE: mode });
+      this.appsMode = mode;
+    }
+    // off: every Envoy at 0 % (apps in `off` carry no decision for the sidecars to follow).
+    if (run === 'off') await this.sampling('0', '0');
+    else
+      await this.sampling(OTEL_SAMPLING[run] === 100 || !isOtel(run) ? '' : String(OTEL_SAMPLING[run]), '');
+    if (recreate) await this.warmUpApps();
+  }
+
+  /** Fresh app processes, started or recreated, get AFTER_RECREATE_REQUESTS before anything is measured on them. */
+  private async warmUpApps(): Promise<void> {
+    await load(`${this.front}/trace/1`, 60, CONNECTIONS, ['-a', String(AFTER_RECREATE_REQUESTS)]);
+  }
+
+  /**
+   * Envoy random sampling through each admin API in its own namespace ('' = back to the config's 100 %): `edge`
+   * for front-envoy, `rest` for the sidecars (which follow the edge's B3 decision when the apps carry it).
+   */
+  private async sampling(edge: string, rest: string): Promise<void> {
+    await Promise.all(
+      this.mesh.envoys.map(async (envoy) => {
+        const percent = envoy === 'front-envoy' ? edge : rest;
+        const url = `http://127.0.0.1:${this.mesh.envoyAdminPort(envoy)}/runtime_modify?tracing.random_sampling=${percent}`;
+        const { status } = await this.mesh.httpFrom(envoy, url, { method: 'POST' });
+        if (status !== 200) throw new Error(`${envoy} runtime_modify answered ${status}`);
+      }),
+    );
+  }
+}
