@@ -9,8 +9,9 @@
 # While a container is in its start_period and not yet healthy, it is probed every START_INTERVAL seconds: what
 # Docker 25+ does with a healthcheck's start_interval. The compose files cannot ask for that themselves: compose
 # refuses start_interval on an engine below API 1.44, and Podman's Docker-compatible API is 1.41. Without it every
-# start or recreate waited a whole interval (5 s) for its first probe. A 1 s interval throughout is no substitute:
-# the probes then took so much of this 2-vCPU machine that `make test-e2e` ran 11 min instead of 7.
+# start or recreate waited a whole interval (the compose files' `interval`) for its first probe. Probing every
+# container at a short interval throughout is no substitute: the probes then take a small machine's CPUs from
+# everything else (docs/engine.md has the measurement).
 #
 # It learns of containers from `podman events`, not by polling `podman ps` (a quarter of a CPU while the mesh sat
 # idle), and runs each probe through Podman's API, not the podman CLI (about half the CPU per probe here).

@@ -1,8 +1,8 @@
 // The container healthcheck (`node dist/healthcheck.js`): asks the app on its LISTEN address whether it serves.
 // HTTP role: GET /healthz. gRPC role: the standard grpc.health.v1 Check. Exit 0 when healthy, 1 otherwise.
 // It runs every few seconds in every app container for as long as the mesh runs, so it loads only what its role
-// needs: node:http for HTTP (not fetch), the gRPC libraries only for gRPC. Measured: 0.27 CPU-seconds per check with
-// everything loaded up front (docs/profiling.md).
+// needs: node:http for HTTP (not fetch), the gRPC libraries only for gRPC: loading everything up front cost more CPU
+// per check (docs/profiling.md has the figures).
 import { get } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import { ConfigError, loadConfig, type ServiceConfig } from './config.js';
