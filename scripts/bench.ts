@@ -54,6 +54,8 @@ async function main(): Promise<void> {
     jaegerIdle,
   });
   await writeReport(results);
+  for (const t of results.targets)
+    console.log(`bench: ${t.holds ? 'met   ' : 'MISSED'} ${t.target}: ${t.measured}`);
   // Back to the README's mesh (otel mode, the configs' sampling) and left running: to look at in Zipkin, or to
   // test against without another start (`make test` runs its tests on it next). `make stop` takes it down.
   await bench.enter('otel');
