@@ -38,11 +38,20 @@ const ENGINE_COMMANDS = new Set([
 ]);
 const ENGINE_SCRIPTS = /network-id-adapter\.ts/;
 
-/** utime + stime + the CPU of children it has waited for, from /proc/PID/stat, in seconds. */
-function processCpuSeconds(stat: string): number {
+/**
+ * The processes whose children are the containers' own (a container's first process, every healthcheck exec): the
+ * CPU of those children is in the container's cgroup already, so only the process's own time counts here.
+ */
+const CONTAINER_PARENTS = new Set(['containerd-shim', 'conmon']);
+
+/**
+ * CPU seconds from /proc/PID/stat: utime + stime, plus (unless `ownOnly`) the CPU of the children it has waited for,
+ * such as the curl probes of the healthcheck scheduler or the load generators of this benchmark.
+ */
+function processCpuSeconds(stat: string, ownOnly = false): number {
   // Fields after the command name, which is in parentheses and may hold spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+  const ticks = (ownOnly ? [11, 12] : [11, 12, 13, 14]).reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
   return ticks / TICKS_PER_SECOND;
 }
 
@@ -64,7 +73,7 @@ function engineCpuSeconds(): Map<string, number> {
       (command === 'node' && ENGINE_SCRIPTS.test(readProc(pid, 'cmdline')?.replaceAll('\0', ' ') ?? ''));
     if (!isEngine) continue;
     const stat = readProc(pid, 'stat');
-    if (stat !== null) byPid.set(pid, processCpuSeconds(stat));
+    if (stat !== null) byPid.set(pid, processCpuSeconds(stat, CONTAINER_PARENTS.has(command)));
   }
   return byPid;
 }

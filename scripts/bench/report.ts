@@ -128,7 +128,7 @@ ${rows.join('\n')}
     r.startup === null
       ? 'not measured in this run'
       : `${r.startup.up_from_images_s} s from built images (after \`down\`), ${r.startup.up_running_s} s on the running mesh (medians of ${STARTUP_SAMPLES}: ${r.startup.samples.up_from_images_s.join(', ')} s and ${r.startup.samples.up_running_s.join(', ')} s); building the services image without layer cache takes ${r.startup.build_no_cache_s} s more`
-  }. Most of it is Zipkin's start (its JVM): front-envoy waits for Zipkin to be healthy, the rest of the mesh starts beside it. Measured on this project's Podman, whose healthcheck scheduler probes a starting container every second ([engine.md](engine.md)); on Docker each container's first probe comes one healthcheck interval (5 s, docker-compose.yaml) after it starts, so there Zipkin and then front-envoy take at least 5 s each.
+  }. Most of it is Zipkin's start (its JVM): front-envoy waits for Zipkin to be healthy, the rest of the mesh starts beside it. ${r.engine.startsWith('Podman') ? "On this project's Podman the healthcheck scheduler probes a starting container every second ([engine.md](engine.md))." : "On Docker each container's first probe comes one healthcheck interval (docker-compose.yaml) after it starts, so Zipkin and then front-envoy each wait at least that long."}
 
 
 | target | result |
