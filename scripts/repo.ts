@@ -5,7 +5,7 @@ import path from 'node:path';
 export const REPO_ROOT = path.join(__dirname, '..');
 
 /** Where a variant's spans end up, and so which API reads them back. */
-export type TraceStore = 'zipkin' | 'jaeger';
+export type TraceStoreKind = 'zipkin' | 'jaeger';
 
 /**
  * The mesh's compose variants (`make … BACKEND=<variant>`). Two choices hide in the three: where spans are stored
@@ -26,7 +26,7 @@ export const MESH_VARIANTS = {
   },
 } as const satisfies Record<
   string,
-  { traceStore: TraceStore; envoyTracer: string; files: readonly string[] }
+  { traceStore: TraceStoreKind; envoyTracer: string; files: readonly string[] }
 >;
 
 export type MeshVariant = keyof typeof MESH_VARIANTS;

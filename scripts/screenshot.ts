@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { ComposeMesh } from './mesh/compose-mesh.ts';
 import { loadExpectedTraces, serviceNames } from './trace-check/trace-tree.ts';
-import { traceApiOf, traceBackend } from './trace-check/trace-backend.ts';
+import { traceApiOf, traceStore } from './trace-check/trace-store.ts';
 import { verifyTrace } from './trace-check/verifier.ts';
 import { withZipkinTracePage } from './trace-check/zipkin-ui.ts';
 import { REPO_ROOT } from './repo.ts';
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const zipkin = mesh.publishedUrl('zipkin', traceApiOf('zipkin').port);
   const result = await verifyTrace({
     url: `${mesh.publishedUrl('front-envoy', 8000)}/trace/1`,
-    backend: traceBackend('zipkin', zipkin),
+    store: traceStore('zipkin', zipkin),
   });
   if (!result.ok) throw new Error(`the trace did not verify: ${result.problems.join('; ')}`);
   await withZipkinTracePage(zipkin, result.traceId, serviceNames(loadExpectedTraces().otel.tree), (page) =>

@@ -8,7 +8,7 @@
 //   verify [--backend zipkin|jaeger|otel-tracer] [--url http://127.0.0.1:8000/trace/1] [--backend-url URL]
 //   verify --trace-file trace.json [--mode otel|forward|off] [--expected expected-traces.yaml]
 import { ComposeMesh, runningVariant } from './mesh/compose-mesh.ts';
-import { traceApiOf, traceBackend } from './trace-check/trace-backend.ts';
+import { traceApiOf, traceStore } from './trace-check/trace-store.ts';
 import { readSavedTrace, SavedTraceError } from './trace-check/saved-trace.ts';
 import {
   EXPECTED_TRACES_FILE,
@@ -37,13 +37,13 @@ async function verifyLive(): Promise<boolean> {
   if (option('expected') !== undefined)
     throw new UsageError('--expected (EXPECTED=) is for a saved trace: give TRACE_FILE too');
   const asked = option('backend');
-  const backend =
+  const variant =
     asked === undefined ? (runningVariant() ?? 'zipkin') : oneOf('backend', asked, MESH_VARIANT_NAMES);
-  const mesh = new ComposeMesh(backend);
-  const api = traceApiOf(backend);
-  const backendUrl = option('backend-url') ?? mesh.publishedUrl('zipkin', api.port);
+  const mesh = new ComposeMesh(variant);
+  const api = traceApiOf(variant);
+  const storeUrl = option('backend-url') ?? mesh.publishedUrl('zipkin', api.port);
   const url = option('url') ?? `${mesh.publishedUrl('front-envoy', 8000)}/trace/1`;
-  const result = await verifyTrace({ url, backend: traceBackend(api.kind, backendUrl) });
+  const result = await verifyTrace({ url, store: traceStore(api.kind, storeUrl) });
   console.log(formatReport(result));
   return result.ok;
 }

@@ -1,7 +1,7 @@
 // The mesh the runs measure: the README's mesh (Zipkin), put into each run's mode. It owns the one piece of state
 // the runs share: which TRACING_MODE the apps were last started in, so a mode change recreates them only once.
 import { ComposeMesh, runningVariant } from '../mesh/compose-mesh.ts';
-import { traceApiOf } from '../trace-check/trace-backend.ts';
+import { traceApiOf } from '../trace-check/trace-store.ts';
 import type { GroupPids } from './cpu-accounting.ts';
 import { load } from './load-generators.ts';
 import { AFTER_RECREATE_REQUESTS, CONNECTIONS, isOtel, OTEL_SAMPLING, type Run } from './settings.ts';

@@ -1,7 +1,7 @@
 // The fair p99: otel at half its measured maximum, at a constant arrival rate (k6); then the same rate with tracing
 // off, to tell how much of the tail is tracing's and how much this shared machine's. Time to a complete trace is
 // measured beside it: idle first, then while the half-load run goes on.
-import { traceBackend } from '../trace-check/trace-backend.ts';
+import { traceStore } from '../trace-check/trace-store.ts';
 import { measureTimeToTrace, type TimeToTrace } from '../trace-check/time-to-trace.ts';
 import { constantRate, load, type LoadResult } from './load-generators.ts';
 import type { BenchMesh } from './bench-mesh.ts';
@@ -32,7 +32,7 @@ async function atConstantRate(bench: BenchMesh, run: Run, rate: number): Promise
 function timeToTrace(bench: BenchMesh, samples: number): Promise<TimeToTrace> {
   return measureTimeToTrace({
     url: `${bench.front}/trace/1`,
-    store: traceBackend('zipkin', bench.zipkin),
+    store: traceStore('zipkin', bench.zipkin),
     spansPerTrace: SPANS_PER_REQUEST,
     samples,
     gapMs: TIME_TO_TRACE_GAP_MS,

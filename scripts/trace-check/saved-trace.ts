@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ZipkinSpan } from './trace-tree.ts';
-import { fromJaeger } from './trace-backend.ts';
+import { fromJaeger } from './trace-store.ts';
 
 /** Why a file is not one trace: one line, for the person who saved it. */
 export class SavedTraceError extends Error {}

@@ -1,12 +1,12 @@
 // Time to a complete trace: what a user waits between `curl` answering and the whole trace being readable in the
 // store (Zipkin's or Jaeger's API, which is what their UIs read). Measured by the benchmark, never asserted by a test.
 import { performance } from 'node:perf_hooks';
-import type { TraceBackend } from './trace-backend.ts';
+import type { TraceStore } from './trace-store.ts';
 
 export interface TimeToTraceOptions {
   /** The traced URL, e.g. http://127.0.0.1:8000/trace/1; it must answer the JSON form with `traceId`. */
   url: string;
-  store: TraceBackend;
+  store: TraceStore;
   /** How many spans make the trace complete (expected-traces.yaml). */
   spansPerTrace: number;
   samples: number;

@@ -1,4 +1,4 @@
-// One request through the front proxy, its trace read back from the backend, compared with the expected tree of
+// One request through the front proxy, its trace read back from the trace store, compared with the expected tree of
 // the mode the services run in, and, when propagation broke, where it broke.
 import {
   buildActualTrace,
@@ -15,13 +15,13 @@ import {
   type ZipkinSpan,
   TRACING_MODES,
 } from './trace-tree.ts';
-import type { TraceBackend } from './trace-backend.ts';
+import type { TraceStore } from './trace-store.ts';
 import { envoyFlushIntervalMs } from '../mesh/envoy-config.ts';
 
 export interface VerifyOptions {
   /** e.g. http://127.0.0.1:8000/trace/1 */
   url: string;
-  backend: TraceBackend;
+  store: TraceStore;
   /** Extra request headers (e.g. a W3C traceparent). */
   headers?: Record<string, string>;
   /** How long to wait for the trace to arrive and stop growing. */
@@ -96,13 +96,13 @@ export async function verifyTrace(options: VerifyOptions): Promise<VerifyResult>
   const spans = problems.length ? [] : await waitForTrace(options, traceId, countSpans([expected.tree]));
   const actual = buildActualTrace(spans);
   if (spans.length === 0 && problems.length === 0)
-    problems.push(`trace ${traceId} never arrived at ${options.backend.baseUrl}`);
+    problems.push(`trace ${traceId} never arrived at ${options.store.baseUrl}`);
   problems.push(...treeProblems(actual, spans.length > 0 ? expected.tree : null, mode));
 
   // Where did propagation stop? Compare with the proxies' full chain (the forward tree: every hop carried).
   const breakReport =
     spans.length > 0
-      ? await findBreak(actual, expectedTraces.forward.tree, { backend: options.backend, sinceMs: startedAt })
+      ? await findBreak(actual, expectedTraces.forward.tree, { store: options.store, sinceMs: startedAt })
       : null;
   problems.push(...breakProblems(breakReport, expected, mode));
 
@@ -190,7 +190,7 @@ async function waitForTrace(
   let spans: ZipkinSpan[] = [];
   let changedAt = Date.now();
   for (;;) {
-    const now = await options.backend.trace(traceId);
+    const now = await options.store.trace(traceId);
     if (now.length !== spans.length) changedAt = Date.now();
     spans = now;
     const quietFor = Date.now() - changedAt;
@@ -219,18 +219,18 @@ function firstMissingHop(actual: ActualTrace, chain: TreeNode): { node: TreeNode
 }
 
 /**
- * Where propagation stopped, and, when a store is there to ask (`backend`), the trace the missing hop started
+ * Where propagation stopped, and, when a store is there to ask (`store`), the trace the missing hop started
  * instead.
  */
 async function findBreak(
   actual: ActualTrace,
   chain: TreeNode,
-  search: { backend: TraceBackend; sinceMs: number } | null,
+  search: { store: TraceStore; sinceMs: number } | null,
 ): Promise<BreakReport | null> {
   const missing = firstMissingHop(actual, chain);
   if (!missing) return null;
   const { node, parent } = missing;
-  const roots = search ? await search.backend.rootSpans(node.service, node.name, search.sinceMs) : [];
+  const roots = search ? await search.store.rootSpans(node.service, node.name, search.sinceMs) : [];
   return {
     endsAfter: `${parent.service} ${parent.name} ${parent.kind}`,
     app: node.service.replace(/-envoy$/, ''),
@@ -266,7 +266,7 @@ export function formatReport(result: VerifyResult): string {
     return `${((span.duration ?? 0) / 1000).toFixed(1).padStart(7)} ms  ${bar(span)}`;
   });
   lines.push(
-    `trace (${String(spans.length)} spans${result.status === null ? '' : `, read back from ${result.spans.length ? 'the backend' : 'nowhere'}`}):`,
+    `trace (${String(spans.length)} spans${result.status === null ? '' : `, read back from ${result.spans.length ? 'the store' : 'nowhere'}`}):`,
   );
   lines.push(alignColumns(tree));
   lines.push('');

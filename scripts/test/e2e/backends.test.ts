@@ -16,7 +16,7 @@ describe("Jaeger in Zipkin's place, otel mode", () => {
   const under = meshFor('jaeger', 'otel');
 
   it("holds the same trace shape, read back from Jaeger's API", async () => {
-    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
     assert.ok(result.ok, formatReport(result));
     assert.equal(result.spans.length, countSpans([loadExpectedTraces().otel.tree]));
   });
@@ -27,7 +27,7 @@ describe("Envoy's OpenTelemetry tracer, otel mode, Jaeger", () => {
 
   it('holds the expected tree (the Zipkin one with the recorded differences), read from Jaeger', async () => {
     const expected = loadOtelTracerTree();
-    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
     assert.ok(
       sameShape([expected], result.actual.roots),
       `${formatReport(result)}\nexpected:\n${renderTree([expected])}`,

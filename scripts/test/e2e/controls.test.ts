@@ -43,9 +43,9 @@ describe('tracing controls (Zipkin, otel mode)', () => {
       const clientTraceId = client.headers.get('x-b3-traceid') ?? '';
       // Once this later trace is complete and one Envoy flush interval has passed, every span of the two earlier
       // requests, had there been any, would be in the backend: the flush window is Envoy's, not a guess.
-      await waitForCount(under.backend, clientTraceId, FULL_TRACE);
+      await waitForCount(under.store, clientTraceId, FULL_TRACE);
       await afterEnvoyFlush();
-      assert.deepEqual(await under.backend.traceIdsSince(since), [clientTraceId]);
+      assert.deepEqual(await under.store.traceIdsSince(since), [clientTraceId]);
     } finally {
       await setSampling(''); // an empty value removes the override: back to the config's 100 %
     }
@@ -81,7 +81,7 @@ describe('tracing controls (Zipkin, otel mode)', () => {
       const requestId = headers['x-request-id'] ?? null;
       const traceId = headers['x-b3-traceid'] ?? '';
       assert.equal(traceReason(requestId), 'a');
-      assert.equal((await waitForCount(under.backend, traceId, FULL_TRACE)).length, FULL_TRACE);
+      assert.equal((await waitForCount(under.store, traceId, FULL_TRACE)).length, FULL_TRACE);
     } finally {
       await setSampling('');
     }
@@ -92,7 +92,7 @@ describe('tracing controls (Zipkin, otel mode)', () => {
     const parentId = randomBytes(8).toString('hex');
     const response = await get({ traceparent: `00-${traceId}-${parentId}-01` });
     assert.equal(response.headers.get('x-b3-traceid'), traceId);
-    const trace = buildActualTrace(await waitForCount(under.backend, traceId, FULL_TRACE));
+    const trace = buildActualTrace(await waitForCount(under.store, traceId, FULL_TRACE));
     assert.equal(trace.roots.length, 1);
     const [root] = trace.roots;
     assert.equal(root?.service, 'front-envoy');
@@ -107,13 +107,13 @@ describe('tracing controls (Zipkin, otel mode)', () => {
       'x-b3-sampled': '1',
     });
     assert.equal(response.headers.get('x-b3-traceid'), traceId);
-    assert.equal((await waitForCount(under.backend, traceId, FULL_TRACE)).length, FULL_TRACE);
+    assert.equal((await waitForCount(under.store, traceId, FULL_TRACE)).length, FULL_TRACE);
   });
 
   it("x-mesh-fault: service2-delay makes service2's sidecar span >= 500 ms, and its parent longer", async () => {
     const result = await verifyTrace({
       url: `${under.front}/trace/1`,
-      backend: under.backend,
+      store: under.store,
       headers: { 'x-mesh-fault': 'service2-delay' },
     });
     assert.ok(result.ok, formatReport(result));
@@ -134,7 +134,7 @@ describe('tracing controls (Zipkin, otel mode)', () => {
     assert.match(body.failedHop, /^service2 -> grpc:\/\/127\.0\.0\.1:9000 alerts\.v1\.Alerts\/ListMessages$/);
     const traceId = response.headers.get('x-b3-traceid') ?? '';
     const spans = await waitForSpan(
-      under.backend,
+      under.store,
       traceId,
       (s) => s.localEndpoint?.serviceName === 'service3-envoy',
     );
@@ -148,7 +148,7 @@ describe('tracing controls (Zipkin, otel mode)', () => {
       'the gRPC app never saw the call',
     );
     const withFront = await waitForSpan(
-      under.backend,
+      under.store,
       traceId,
       (s) => s.localEndpoint?.serviceName === 'front-envoy',
     );

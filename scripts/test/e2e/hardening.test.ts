@@ -90,7 +90,7 @@ describe('hostile trace headers through the front proxy (otel mode)', () => {
     assert.match(traceId, /^[0-9a-f]{32}$/);
     assert.notEqual(traceId, zero);
     const expected = loadExpectedTraces().otel.tree;
-    const trace = buildActualTrace(await waitForCount(under.backend, traceId, countSpans([expected])));
+    const trace = buildActualTrace(await waitForCount(under.store, traceId, countSpans([expected])));
     assert.ok(sameShape([expected], trace.roots), renderTree(trace.roots));
     assert.deepEqual(trace.orphans, [], 'no span points at the caller context that was dropped');
   });
@@ -127,7 +127,7 @@ describe('hostile trace headers through the front proxy (otel mode)', () => {
     let newTraces = 0;
     for (const { name, response } of own) {
       const traceId = response.headers['x-b3-traceid'] ?? '';
-      const spans = await under.backend.trace(traceId);
+      const spans = await under.store.trace(traceId);
       if (spans.length === 0) continue; // the caller's context said "not sampled": rightly no spans
       const trace = buildActualTrace(spans);
       assert.ok(sameShape([expected], trace.roots), `${name}: trace ${traceId}:\n${renderTree(trace.roots)}`);

@@ -36,7 +36,7 @@ describe("Zipkin, otel mode: one trace, every hop, the apps' spans nested in hop
   });
 
   it('puts exactly the expected tree in Zipkin: one root at the front proxy, no orphans, one 128-bit trace id', async () => {
-    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
     assertVerified(result);
     assert.equal(result.spans.length, countSpans([expected.otel.tree]));
     assert.equal(result.actual.roots.length, 1);
@@ -48,7 +48,7 @@ describe("Zipkin, otel mode: one trace, every hop, the apps' spans nested in hop
   });
 
   it("leads from a log line to the trace: every hop's log lines carry the request's trace id", async () => {
-    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
     assertVerified(result);
     // One line per request each hop handled, counted from the expected tree (logLinesPerService says how).
     const linesPerHop = logLinesPerService(expected.otel.tree);
@@ -90,7 +90,7 @@ describe("Zipkin, otel mode: one trace, every hop, the apps' spans nested in hop
   });
 
   it('serves the Zipkin UI at /zipkin/', async () => {
-    const response = await fetch(`${under.backendUrl}/zipkin/`);
+    const response = await fetch(`${under.storeUrl}/zipkin/`);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await response.text(), /<title>Zipkin<\/title>/i);
@@ -101,7 +101,7 @@ describe("Zipkin, forward mode: the headers copied by hand give one trace of the
   const under = meshFor('zipkin', 'forward');
 
   it('matches the expected forward tree', async () => {
-    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
     assertVerified(result);
     assert.equal(result.mode, 'forward');
     assert.ok(result.spans.every((span) => span.localEndpoint?.serviceName?.endsWith('-envoy')));
@@ -112,7 +112,7 @@ describe('Zipkin, off mode: the verifier says where the trace broke', () => {
   const under = meshFor('zipkin', 'off');
 
   it('reports the break after service1, and the new trace its sidecar started', async () => {
-    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
     assertVerified(result);
     assert.equal(result.breakReport?.app, 'service1');
     assert.equal(result.breakReport.endsAfter, 'service1-envoy service1_ingress SERVER');

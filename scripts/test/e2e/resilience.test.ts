@@ -48,7 +48,7 @@ async function killAndExplain(
   // itself, at once, instead of waiting for the request timeout. How fast is docs/reliability.md's figure.
   assert.equal(failed.status, 503);
   const spans = await waitForSpan(
-    under.backend,
+    under.store,
     failed.traceId,
     (s) => s.localEndpoint?.serviceName === explainer && s.kind === kind,
   );
@@ -87,7 +87,7 @@ describe('a service dies', () => {
       /^service2 -> grpc:\/\/127\.0\.0\.1:9000 alerts\.v1\.Alerts\/ListMessages$/,
     );
     const spans = await waitForSpan(
-      under.backend,
+      under.store,
       failed.traceId,
       (s) => s.localEndpoint?.serviceName === 'service2' && s.kind === 'SERVER',
     );
@@ -133,7 +133,7 @@ describe('an app gets SIGTERM with requests in flight', () => {
         [200, 200, 200, 200],
       );
       for (const answer of answers)
-        assert.equal((await waitForCount(under.backend, answer.traceId, FULL_TRACE)).length, FULL_TRACE);
+        assert.equal((await waitForCount(under.store, answer.traceId, FULL_TRACE)).length, FULL_TRACE);
       await under.mesh.restart(app);
     });
   }
@@ -143,7 +143,7 @@ describe('an app gets SIGTERM with requests in flight', () => {
     assert.equal(await under.mesh.kill('service3', 'SIGTERM'), 0);
     for (const answer of answered) {
       assert.equal(answer.status, 200);
-      assert.equal((await waitForCount(under.backend, answer.traceId, FULL_TRACE)).length, FULL_TRACE);
+      assert.equal((await waitForCount(under.store, answer.traceId, FULL_TRACE)).length, FULL_TRACE);
     }
     await under.mesh.restart('service3');
   });

@@ -4,7 +4,7 @@
 import { before } from 'node:test';
 import { ComposeMesh, runningVariant } from '../../mesh/compose-mesh.ts';
 import type { Mode, ZipkinSpan } from '../../trace-check/trace-tree.ts';
-import { traceApiOf, traceBackend, type TraceBackend } from '../../trace-check/trace-backend.ts';
+import { traceApiOf, traceStore, type TraceStore } from '../../trace-check/trace-store.ts';
 import { envoyFlushIntervalMs } from '../../mesh/envoy-config.ts';
 import { type MeshVariant } from '../../repo.ts';
 
@@ -22,44 +22,44 @@ export interface MeshUnderTest {
   front: string;
   /** The front proxy's published port on the host (8000). */
   frontPort: number;
-  backend: TraceBackend;
+  store: TraceStore;
   /** Zipkin's or Jaeger's base URL on the host. */
-  backendUrl: string;
+  storeUrl: string;
 }
 
-/** Registers a before hook that brings the mesh up in the given backend and mode for the enclosing describe block. */
-export function meshFor(backend: MeshVariant, mode: Mode): MeshUnderTest {
+/** Registers a before hook that brings the mesh up in the given variant and mode for the enclosing describe block. */
+export function meshFor(variant: MeshVariant, mode: Mode): MeshUnderTest {
   const handle = {} as MeshUnderTest;
   before(async () => {
-    const mesh = new ComposeMesh(backend, (line) => {
+    const mesh = new ComposeMesh(variant, (line) => {
       if (process.env.MESH_VERBOSE) console.log(`  compose | ${line}`);
     });
-    // Another backend mounts other configs into the sidecars, whose network namespaces the apps share: compose
+    // Another variant mounts other configs into the sidecars, whose network namespaces the apps share: compose
     // recreates those in place on Docker, but Podman refuses to remove a namespace in use. Down first, then up.
     const running = runningVariant();
-    if (running !== null && running !== backend) await mesh.down();
+    if (running !== null && running !== variant) await mesh.down();
     // TRACING_MODE from the environment, as in `TRACING_MODE=off docker compose up --build --wait`.
     await mesh.upServing({ TRACING_MODE: mode });
     handle.mesh = mesh;
     handle.front = mesh.publishedUrl('front-envoy', 8000);
     handle.frontPort = Number(new URL(handle.front).port);
-    const api = traceApiOf(backend);
-    handle.backendUrl = mesh.publishedUrl('zipkin', api.port);
-    handle.backend = traceBackend(api.kind, handle.backendUrl);
+    const api = traceApiOf(variant);
+    handle.storeUrl = mesh.publishedUrl('zipkin', api.port);
+    handle.store = traceStore(api.kind, handle.storeUrl);
   });
   return handle;
 }
 
-/** Polls the backend until the trace has a span matching `predicate`; returns the whole trace as it is then. */
+/** Polls the store until the trace has a span matching `predicate`; returns the whole trace as it is then. */
 export async function waitForSpan(
-  backend: TraceBackend,
+  store: TraceStore,
   traceId: string,
   predicate: (span: ZipkinSpan) => boolean,
   timeoutMs = 20_000,
 ): Promise<ZipkinSpan[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const spans = await backend.trace(traceId);
+    const spans = await store.trace(traceId);
     if (spans.some(predicate)) return spans;
     if (Date.now() > deadline)
       throw new Error(`trace ${traceId}: no matching span after ${timeoutMs} ms (${spans.length} spans)`);
@@ -69,14 +69,14 @@ export async function waitForSpan(
 
 /** Polls until the trace has `count` spans. */
 export async function waitForCount(
-  backend: TraceBackend,
+  store: TraceStore,
   traceId: string,
   count: number,
   timeoutMs = 20_000,
 ): Promise<ZipkinSpan[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const spans = await backend.trace(traceId);
+    const spans = await store.trace(traceId);
     if (spans.length >= count) return spans;
     if (Date.now() > deadline)
       throw new Error(`trace ${traceId}: ${spans.length} of ${count} spans after ${timeoutMs} ms`);

@@ -17,9 +17,9 @@ describe("Zipkin's UI in Chromium", () => {
 
   it('finds the trace by its id and shows every span of the expected tree', async () => {
     const expected = loadExpectedTraces().otel.tree;
-    const result = await verifyTrace({ url: `${under.front}/trace/1`, backend: under.backend });
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
     assert.ok(result.ok, formatReport(result));
-    const text = await withZipkinTracePage(under.backendUrl, result.traceId, serviceNames(expected), (page) =>
+    const text = await withZipkinTracePage(under.storeUrl, result.traceId, serviceNames(expected), (page) =>
       page.innerText('body'),
     );
     assert.equal(/Total Spans\s+(\d+)/.exec(text)?.[1], String(countSpans([expected])), text.slice(0, 400));

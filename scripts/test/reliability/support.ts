@@ -68,7 +68,7 @@ export async function firstCompleteTrace(
     request += 1;
     const result = await verifyTrace({
       url: `${under.front}/trace/1`,
-      backend: under.backend,
+      store: under.store,
       timeoutMs: waitMs,
     });
     if (result.ok || request >= requests) return { result, request };

@@ -1,19 +1,19 @@
 // Reads traces back from the trace store the user runs: Zipkin's v2 API, or Jaeger's query API. Jaeger's spans
 // are converted to Zipkin's v2 shape, so the rest of the tooling sees one format.
 import type { ZipkinSpan } from './trace-tree.ts';
-import { MESH_VARIANTS, type MeshVariant, type TraceStore } from '../repo.ts';
+import { MESH_VARIANTS, type MeshVariant, type TraceStoreKind } from '../repo.ts';
 
 /**
  * Where a mesh variant keeps its traces: the store's API to read them with, and the container port of that API and
  * UI on the `zipkin` service (Jaeger takes Zipkin's place, under Zipkin's service name, in both Jaeger variants).
  */
-export function traceApiOf(variant: MeshVariant): { kind: TraceStore; port: number } {
+export function traceApiOf(variant: MeshVariant): { kind: TraceStoreKind; port: number } {
   const kind = MESH_VARIANTS[variant].traceStore;
   return { kind, port: kind === 'zipkin' ? 9411 : 16686 };
 }
 
-export interface TraceBackend {
-  readonly kind: TraceStore;
+export interface TraceStore {
+  readonly kind: TraceStoreKind;
   readonly baseUrl: string;
   /** The spans of one trace; [] while the backend has none of it yet. */
   trace(traceId: string): Promise<ZipkinSpan[]>;
@@ -33,7 +33,7 @@ async function getJson(url: string): Promise<{ status: number; body: unknown }> 
   }
 }
 
-export function zipkinBackend(baseUrl: string): TraceBackend {
+export function zipkinBackend(baseUrl: string): TraceStore {
   return {
     kind: 'zipkin',
     baseUrl,
@@ -114,7 +114,7 @@ export function fromJaeger(trace: JaegerTrace): ZipkinSpan[] {
   });
 }
 
-export function jaegerBackend(baseUrl: string): TraceBackend {
+export function jaegerBackend(baseUrl: string): TraceStore {
   return {
     kind: 'jaeger',
     baseUrl,
@@ -146,6 +146,6 @@ export function jaegerBackend(baseUrl: string): TraceBackend {
   };
 }
 
-export function traceBackend(kind: TraceStore, baseUrl: string): TraceBackend {
+export function traceStore(kind: TraceStoreKind, baseUrl: string): TraceStore {
   return kind === 'jaeger' ? jaegerBackend(baseUrl) : zipkinBackend(baseUrl);
 }
