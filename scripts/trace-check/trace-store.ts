@@ -15,7 +15,7 @@ export function traceApiOf(variant: MeshVariant): { kind: TraceStoreKind; port: 
 export interface TraceStore {
   readonly kind: TraceStoreKind;
   readonly baseUrl: string;
-  /** The spans of one trace; [] while the backend has none of it yet. */
+  /** The spans of one trace; [] while the store has none of it yet. */
   trace(traceId: string): Promise<ZipkinSpan[]>;
   /** Spans named `spanName` of `service` that started a trace of their own (no parent) since `sinceMs`. */
   rootSpans(service: string, spanName: string, sinceMs: number): Promise<ZipkinSpan[]>;
