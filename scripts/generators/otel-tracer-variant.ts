@@ -12,15 +12,15 @@ import { isMap, isScalar, parseDocument, visit, type Document, type YAMLMap } fr
 import { REPO_ROOT } from '../repo.ts';
 
 export const OTLP_ENDPOINT = { host: 'jaeger', port: 4318, path: '/v1/traces' } as const;
-export const VARIANT_DIR = path.join(REPO_ROOT, 'envoy-configs', 'otel-tracer');
+export const VARIANT_DIR = path.join(REPO_ROOT, 'envoy', 'generated', 'otel-tracer');
 
 /** The Zipkin configs and the variant file generated from each. */
 export function variantSources(): { source: string; target: string }[] {
   return [
-    'front-envoy/front-envoy.yaml',
-    'envoy-configs/service1-envoy.yaml',
-    'envoy-configs/service2-envoy.yaml',
-    'envoy-configs/service3-envoy.yaml',
+    'envoy/front-envoy.yaml',
+    'envoy/service1-envoy.yaml',
+    'envoy/service2-envoy.yaml',
+    'envoy/service3-envoy.yaml',
   ].map((source) => ({ source, target: path.join(VARIANT_DIR, path.basename(source)) }));
 }
 
@@ -102,7 +102,7 @@ export async function generateVariant(source: string): Promise<string> {
   const document = parseDocument(readFileSync(path.join(REPO_ROOT, source), 'utf8'));
   rewrite(document, source);
   const header = [
-    `GENERATED from ../../${source} by \`make generate\` (scripts/generators/otel-tracer-variant.ts): do not edit.`,
+    `GENERATED from ${path.relative(VARIANT_DIR, path.join(REPO_ROOT, source))} by \`make generate\` (scripts/generators/otel-tracer-variant.ts): do not edit.`,
     "The same config with Envoy's OpenTelemetry tracer (W3C traceparent, OTLP/HTTP to Jaeger) in place of its",
     'Zipkin tracer. Used by docker-compose.otel-tracer.yaml.',
   ].join('\n');

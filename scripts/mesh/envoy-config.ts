@@ -174,6 +174,6 @@ export function mountedEnvoyConfigs(project: ComposeProject): Map<string, EnvoyC
  * configs instead of restating them.
  */
 export function envoyFlushIntervalMs(): number {
-  const files = globSync(['front-envoy/*.yaml', 'envoy-configs/**/*.yaml'], { cwd: REPO_ROOT });
+  const files = globSync(['envoy/**/*.yaml'], { cwd: REPO_ROOT });
   return Math.max(...files.map((file) => readEnvoyConfig(path.join(REPO_ROOT, file)).flushIntervalMs));
 }

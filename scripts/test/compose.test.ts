@@ -61,7 +61,7 @@ describe('compose files', () => {
     for (const name of ['front-envoy', 'service1-envoy', 'service2-envoy', 'service3-envoy']) {
       const mounts = project.services.get(name)?.mounts ?? [];
       assert.equal(mounts.length, 1);
-      assert.match(mounts[0]?.source ?? '', /envoy-configs\/otel-tracer\//);
+      assert.match(mounts[0]?.source ?? '', /envoy\/generated\/otel-tracer\//);
     }
   });
 
@@ -108,7 +108,7 @@ describe('the consistency checks fail when the files disagree', () => {
     );
     assert.ok(
       problems.includes(
-        'envoy-configs/service3-envoy.yaml: cluster "local_app" endpoint 127.0.0.1:8080: nothing in service3-envoy\'s namespace listens on port 8080',
+        'envoy/service3-envoy.yaml: cluster "local_app" endpoint 127.0.0.1:8080: nothing in service3-envoy\'s namespace listens on port 8080',
       ),
       problems.join('\n'),
     );
@@ -116,7 +116,7 @@ describe('the consistency checks fail when the files disagree', () => {
 
   it('names Envoys that post spans at different flush intervals', () => {
     const problems = checkConsistency(
-      brokenEnvoyConfig('envoy-configs/service2-envoy.yaml', (text) =>
+      brokenEnvoyConfig('envoy/service2-envoy.yaml', (text) =>
         text.replace(/(tracing\.zipkin\.flush_interval_ms:) \d+/, '$1 5000'),
       ),
     );
@@ -138,7 +138,7 @@ describe('the consistency checks fail when the files disagree', () => {
 
   it('names an Envoy that resolves names with c-ares', () => {
     const problems = checkConsistency(
-      brokenEnvoyConfig('envoy-configs/service3-envoy.yaml', (text) =>
+      brokenEnvoyConfig('envoy/service3-envoy.yaml', (text) =>
         text.replace(/^typed_dns_resolver_config:\n(?: {2}.*\n)+/m, ''),
       ),
     );
@@ -151,7 +151,7 @@ describe('the consistency checks fail when the files disagree', () => {
 
   it('names a traced listener that writes no access log', () => {
     const problems = checkConsistency(
-      brokenEnvoyConfig('envoy-configs/service2-envoy.yaml', (text) =>
+      brokenEnvoyConfig('envoy/service2-envoy.yaml', (text) =>
         text.replace('                access_log: *access-log\n', ''),
       ),
     );
@@ -164,7 +164,7 @@ describe('the consistency checks fail when the files disagree', () => {
 
   it("names an access log without the trace id, or with other fields than the other Envoys'", () => {
     const problems = checkConsistency(
-      brokenEnvoyConfig('envoy-configs/service3-envoy.yaml', (text) =>
+      brokenEnvoyConfig('envoy/service3-envoy.yaml', (text) =>
         text.replace("traceId: '%TRACE_ID%'", "traceId: '%REQ(X-B3-TRACEID)%'"),
       ),
     );
@@ -172,7 +172,7 @@ describe('the consistency checks fail when the files disagree', () => {
       problems.map((problem) => problem.replace(/^.*service3-envoy\.yaml/, 'service3-envoy.yaml')),
       [
         'service3-envoy.yaml: listener "ingress": access_log json_format has no traceId: \'%TRACE_ID%\'',
-        'service3-envoy.yaml: listener "ingress": access_log json_format differs from front-envoy/front-envoy.yaml: listener "front"\'s',
+        'service3-envoy.yaml: listener "ingress": access_log json_format differs from envoy/front-envoy.yaml: listener "front"\'s',
       ],
     );
   });
@@ -186,7 +186,7 @@ describe('the consistency checks fail when the files disagree', () => {
 
   it('names a cluster that points at an internal listener the Envoy does not have', () => {
     const problems = checkConsistency(
-      brokenEnvoyConfig('front-envoy/front-envoy.yaml', (text) =>
+      brokenEnvoyConfig('envoy/front-envoy.yaml', (text) =>
         text.replace('server_listener_name: front', 'server_listener_name: nope'),
       ),
     );
@@ -204,7 +204,7 @@ describe('the consistency checks fail when the files disagree', () => {
     );
     assert.ok(
       problems.includes(
-        'front-envoy/front-envoy.yaml: listener "edge": internal_address_config 172.31.81.128/26 is not the compose network\'s ip_range (172.31.81.128/25)',
+        'envoy/front-envoy.yaml: listener "edge": internal_address_config 172.31.81.128/26 is not the compose network\'s ip_range (172.31.81.128/25)',
       ),
       problems.join('\n'),
     );
@@ -212,11 +212,11 @@ describe('the consistency checks fail when the files disagree', () => {
 
   it('names a missing mounted config', () => {
     const problems = checkConsistency(
-      broken((text) => text.replace('./envoy-configs/service2-envoy.yaml', './envoy-configs/nope.yaml')),
+      broken((text) => text.replace('./envoy/service2-envoy.yaml', './envoy/nope.yaml')),
     );
     assert.ok(
       problems.includes(
-        'docker-compose.yaml: services.service2-envoy.volumes: envoy-configs/nope.yaml does not exist',
+        'docker-compose.yaml: services.service2-envoy.volumes: envoy/nope.yaml does not exist',
       ),
     );
   });

@@ -28,10 +28,10 @@ describe('Envoy configs, validated by the pinned Envoy', () => {
   it('finds the front proxy and the three sidecars', () => {
     const names = envoyConfigFiles().map((file) => path.relative(REPO_ROOT, file));
     for (const expected of [
-      'front-envoy/front-envoy.yaml',
-      'envoy-configs/service1-envoy.yaml',
-      'envoy-configs/service2-envoy.yaml',
-      'envoy-configs/service3-envoy.yaml',
+      'envoy/front-envoy.yaml',
+      'envoy/service1-envoy.yaml',
+      'envoy/service2-envoy.yaml',
+      'envoy/service3-envoy.yaml',
     ]) {
       assert.ok(names.includes(expected), `${expected} in ${names.join(', ')}`);
     }

@@ -101,10 +101,10 @@ describe("the sidecars overlay and the repo's Envoy configs", () => {
 
   it("holds exactly the repo's Envoy configs in its ConfigMaps", () => {
     for (const [name, file] of [
-      ['front-envoy-config', 'front-envoy/front-envoy.yaml'],
-      ['service1-envoy-config', 'envoy-configs/service1-envoy.yaml'],
-      ['service2-envoy-config', 'envoy-configs/service2-envoy.yaml'],
-      ['service3-envoy-config', 'envoy-configs/service3-envoy.yaml'],
+      ['front-envoy-config', 'envoy/front-envoy.yaml'],
+      ['service1-envoy-config', 'envoy/service1-envoy.yaml'],
+      ['service2-envoy-config', 'envoy/service2-envoy.yaml'],
+      ['service3-envoy-config', 'envoy/service3-envoy.yaml'],
     ]) {
       const map = configMaps.find((r) => r.metadata.name === name || r.metadata.name.startsWith(`${name}-`));
       assert.equal(

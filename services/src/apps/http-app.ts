@@ -16,7 +16,7 @@ import type { RunningServer } from '../process/shutdown.js';
 
 export const ROUTES = ['GET /trace/:n', 'GET /service/:n', 'GET /healthz'] as const;
 
-// Longer than the sidecar's idle timeout for its upstream connections (60 s in envoy-configs/), so Envoy, not the
+// Longer than the sidecar's idle timeout for its upstream connections (60 s in envoy/), so Envoy, not the
 // app, closes idle keep-alive connections; otherwise Envoy can reuse a socket the app is closing and answer 503.
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 

@@ -45,7 +45,7 @@ export const WRITTEN_BY_OTEL_PROPAGATORS: ReadonlySet<TraceContextHeader> = new 
 ]);
 
 /**
- * Not trace context, but carried the same way: the demo's per-request fault switch (see envoy-configs/), which
+ * Not trace context, but carried the same way: the demo's per-request fault switch (see envoy/), which
  * must reach the sidecar of the service it names. Carried in `otel` and `forward`, like the mesh headers.
  */
 export const MESH_CONTROL_HEADERS = ['x-mesh-fault'] as const;
