@@ -22,12 +22,10 @@ export function machine(): string {
   return `${os.cpus().length} vCPU ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}`;
 }
 
-/** The engine the docker CLI reaches, as its API names itself ("Engine" alone is Docker's). */
+/** The engine the docker CLI reaches, as its API names itself (scripts/engine/engine.sh name). */
 export function containerEngine(): string {
-  const components = execFileSync(
-    'docker',
-    ['version', '--format', '{{range .Server.Components}}{{.Name}} {{.Version}}{{"\\n"}}{{end}}'],
-    { encoding: 'utf8' },
-  );
-  return (components.split('\n')[0] ?? 'unknown engine').replace(/^Engine /, 'Docker Engine ');
+  const name = execFileSync(path.join(REPO_ROOT, 'scripts', 'engine', 'engine.sh'), ['name'], {
+    encoding: 'utf8',
+  });
+  return name.trim() || 'unknown engine';
 }

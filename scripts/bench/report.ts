@@ -21,7 +21,7 @@ import {
 } from './settings.ts';
 
 /** The results file of an engine: one per engine, so both engines' latest runs stand side by side. */
-export const resultsFileOf = (engine: string) =>
+const resultsFileOf = (engine: string) =>
   path.join(OUT_DIR, `${engine.startsWith('Podman') ? 'podman' : 'docker'}.json`);
 
 /** Every engine's latest results in OUT_DIR (Podman first). */

@@ -6,6 +6,8 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../repo.ts';
+import { CPU_GROUPS } from '../../bench/cpu-accounting.ts';
+import { RUNS } from '../../bench/settings.ts';
 
 describe('make bench, smoke run', () => {
   it('measures every run, the half-load latency and span delivery, and writes both files', async () => {
@@ -52,15 +54,14 @@ describe('make bench, smoke run', () => {
     assert.match(results.engine, /^(Podman|Docker) Engine \d/);
     assert.equal(files[0], results.engine.startsWith('Podman') ? 'podman.json' : 'docker.json');
     // The whole machine is accounted for: every group, at idle and in every run (net of idle it may dip below 0).
-    const groups = ['envoys', 'apps', 'backend', 'engine', 'load_generator', 'rest_of_machine'];
-    assert.deepEqual(Object.keys(results.idle_cpu_seconds_per_second), groups);
-    for (const run of ['limit', 'off', 'forward', 'otel', 'otel-10', 'otel-1']) {
+    assert.deepEqual(Object.keys(results.idle_cpu_seconds_per_second), CPU_GROUPS);
+    for (const run of RUNS) {
       const summary = results.runs[run];
       assert.ok(summary, `${run} was measured: ${all}`);
       assert.ok(summary.rps > 0, `${run} served requests: ${all}`);
       assert.equal(summary.errors, 0, `${run} had no errors: ${all}`);
       const cpu = summary.cpu_seconds_per_1000_requests;
-      assert.deepEqual(Object.keys(cpu), groups, `${run}: ${JSON.stringify(cpu)}`);
+      assert.deepEqual(Object.keys(cpu), CPU_GROUPS, `${run}: ${JSON.stringify(cpu)}`);
       assert.ok(Object.values(cpu).every(Number.isFinite), `${run}: ${JSON.stringify(cpu)}`);
     }
     // The load generator ran on this machine and used CPU for its requests.
