@@ -8,6 +8,7 @@
 #   scripts/engine/engine.sh env      the variables that point the docker CLI at it (eval "$(engine.sh env)")
 #   scripts/engine/engine.sh down     stop the engine the project started, if any; safe to repeat
 #   scripts/engine/engine.sh status   which engine answers
+#   scripts/engine/engine.sh name     its name and version only ("Podman Engine 4.3.1"), for the benchmark's results
 #
 # ENGINE=podman|docker picks the engine `up` starts where no Docker answers (default podman); one runs at a time.
 set -euo pipefail
@@ -141,13 +142,23 @@ install_packages() {
 # The engine's name and version as the API gives them: "Docker Engine 20.10.24+dfsg1", "Podman Engine 4.3.1".
 engine_name() {
   docker version --format '{{range .Server.Components}}{{.Name}} {{.Version}}{{"\n"}}{{end}}' 2>/dev/null \
-    | head -n1 | sed 's/^Engine /Docker Engine /'
+    | sed -n '1{s/^Engine /Docker Engine /;p;}' # sed reads every line: `head` would end the pipe early (SIGPIPE)
 }
 
 # The images every compose file names, then the ready line.
 images_and_ready() {
   "$here/stand-ins/ensure-images.sh"
   say "ready: $(engine_name), compose $(docker compose version --short 2>/dev/null || echo 'missing')"
+}
+
+# A Podman killed with its containers (its processes killed with the machine's session, say) still records them as
+# running, in network namespaces that are gone, and runc still holds their state: the next `up` fails. Without its
+# alive file Podman refreshes every container's state as after a reboot (tmp_dir is meant to be a tmpfs; this one is
+# not); runc forgets the stopped containers whose bundles are in this project's storage.
+forget_killed_containers() {
+  rm -f "$state/tmp/alive"
+  runc list 2>/dev/null | awk -v storage="$state/storage/" '$3 == "stopped" && index($4, storage) == 1 {print $1}' |
+    while read -r id; do runc delete --force "$id" >/dev/null 2>&1 || true; done
 }
 
 start_podman() {
@@ -158,6 +169,7 @@ start_podman() {
   write_podman_config
   eval "$(podman_env)"
   if ! answers_ping "$socket"; then
+    pgrep -x conmon >/dev/null || forget_killed_containers
     say "starting Podman $version's Docker-compatible API on $socket"
     rm -f "$socket"
     nohup podman system service --time=0 "unix://$socket" >"$state/service.log" 2>&1 &
@@ -217,9 +229,10 @@ cmd_up() {
   if answers_ping "$docker_socket"; then
     [[ -z "${ENGINE:-}" || "$wanted" == docker ]] || die "the project's Docker Engine runs: make engine-stop first"
     wanted=docker
-  elif [[ -S "$socket" ]] && answers_ping "$socket"; then
+  elif answers_ping "$socket"; then
     [[ -z "${ENGINE:-}" || "$wanted" == podman ]] || die "the project's Podman runs: make engine-stop first"
   fi
+  "$here/reclaim-dead-network.sh" # what an engine killed on this machine left; nothing while one runs
   case "$wanted" in
     docker) start_docker_engine ;;
     podman) start_podman ;;
@@ -283,5 +296,6 @@ case "${1:-}" in
   env) cmd_env ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) die "usage: engine.sh up|env|down|status" ;;
+  name) eval "$(cmd_env 2>/dev/null)" && engine_name ;;
+  *) die "usage: engine.sh up|env|down|status|name" ;;
 esac
