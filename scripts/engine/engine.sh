@@ -151,12 +151,20 @@ images_and_ready() {
   say "ready: $(engine_name), compose $(docker compose version --short 2>/dev/null || echo 'missing')"
 }
 
+# Unmounts what is mounted in Podman's storage (containers' root filesystems, their /dev/shm), deepest first.
+unmount_storage() {
+  { grep -o "$state/storage/[^ ]*" /proc/mounts 2>/dev/null || true; } | sort -r | while read -r mount; do
+    umount "$mount" 2>/dev/null || true
+  done
+}
+
 # A Podman killed with its containers (its processes killed with the machine's session, say) still records them as
 # running, in network namespaces that are gone, and runc still holds their state: the next `up` fails. Without its
 # alive file Podman refreshes every container's state as after a reboot (tmp_dir is meant to be a tmpfs; this one is
 # not); runc forgets the stopped containers whose bundles are in this project's storage.
 forget_killed_containers() {
   rm -f "$state/tmp/alive"
+  unmount_storage # the killed containers' root filesystems and /dev/shm mounts: `down` could not remove them
   runc list 2>/dev/null | awk -v storage="$state/storage/" '$3 == "stopped" && index($4, storage) == 1 {print $1}' |
     while read -r id; do runc delete --force "$id" >/dev/null 2>&1 || true; done
 }
@@ -275,10 +283,7 @@ cmd_down() {
   done
   pkill -f "$here/healthchecks.sh" 2>/dev/null || true
   rm -f "$socket" "$api_socket"
-  # The storage's overlay mounts outlive the API service; leave none behind.
-  { grep -o "$state/storage/overlay[^ ]*" /proc/mounts 2>/dev/null || true; } | sort -r | while read -r mount; do
-    umount "$mount" 2>/dev/null || true
-  done
+  unmount_storage # the storage's mounts outlive the API service; leave none behind
   say "stopped"
 }
 
