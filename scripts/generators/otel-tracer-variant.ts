@@ -1,31 +1,14 @@
 // The Envoy OpenTelemetry-tracer variant of every Envoy config, generated from the Zipkin one so the two never
-// drift apart. Only three things change, everything else (listeners, routes, decorators, faults) stays as it is:
+// drift apart. Four things change, everything else (listeners, routes, decorators, faults) stays as it is:
 //   1. every tracer: envoy.tracers.zipkin -> envoy.tracers.opentelemetry (W3C traceparent), OTLP/HTTP to Jaeger,
 //      service_name = node.cluster (what Zipkin took from node.cluster by itself);
 //   2. the `zipkin` cluster -> an `otlp` cluster at jaeger:4318;
 //   3. front-envoy answers with the request's `traceparent` where it answered with `x-b3-traceid`;
 //   4. the runtime keys of the Zipkin tracer (tracing.zipkin.*) become the OpenTelemetry tracer's.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { format } from 'prettier';
-import { isMap, isScalar, parseDocument, visit, type Document, type YAMLMap } from 'yaml';
-import { REPO_ROOT } from '../repo.ts';
+import { isMap, isScalar, visit, type Document } from 'yaml';
+import { mapValue as get, scalarValue, variantDir, type EnvoyVariant } from './envoy-variant.ts';
 
 export const OTLP_ENDPOINT = { host: 'jaeger', port: 4318, path: '/v1/traces' } as const;
-export const VARIANT_DIR = path.join(REPO_ROOT, 'envoy', 'generated', 'otel-tracer');
-
-/** The Zipkin configs and the variant file generated from each. */
-export function variantSources(): { source: string; target: string }[] {
-  return [
-    'envoy/front-envoy.yaml',
-    'envoy/service1-envoy.yaml',
-    'envoy/service2-envoy.yaml',
-    'envoy/service3-envoy.yaml',
-  ].map((source) => ({ source, target: path.join(VARIANT_DIR, path.basename(source)) }));
-}
-
-const get = (map: YAMLMap, key: string): unknown => map.get(key, true);
-const scalarValue = (node: unknown): unknown => (isScalar(node) ? node.value : undefined);
 
 function rewrite(document: Document, source: string): void {
   const nodeCluster = String(document.getIn(['node', 'cluster']));
@@ -97,28 +80,12 @@ function rewrite(document: Document, source: string): void {
   if (tracers === 0) throw new Error(`${source}: no Zipkin tracer to replace`);
 }
 
-/** The variant file's text for one Zipkin config, formatted as the repo formats YAML. */
-export async function generateVariant(source: string): Promise<string> {
-  const document = parseDocument(readFileSync(path.join(REPO_ROOT, source), 'utf8'));
-  rewrite(document, source);
-  const header = [
-    `GENERATED from ${path.relative(VARIANT_DIR, path.join(REPO_ROOT, source))} by \`make generate\` (scripts/generators/otel-tracer-variant.ts): do not edit.`,
+export const OTEL_TRACER_VARIANT: EnvoyVariant = {
+  dir: variantDir('otel-tracer'),
+  generator: 'scripts/generators/otel-tracer-variant.ts',
+  purpose: [
     "The same config with Envoy's OpenTelemetry tracer (W3C traceparent, OTLP/HTTP to Jaeger) in place of its",
     'Zipkin tracer. Used by docker-compose.otel-tracer.yaml.',
-  ].join('\n');
-  // yaml writes each comment line as "#" + the line: the leading space is ours to give.
-  const spaced = (text: string) =>
-    text
-      .split('\n')
-      .map((line) => (line && !line.startsWith(' ') ? ` ${line}` : line))
-      .join('\n');
-  document.commentBefore = `${spaced(header)}\n\n${document.commentBefore ?? ''}`.trimEnd();
-  return format(document.toString({ lineWidth: 0 }), { parser: 'yaml', ...prettierOptions() });
-}
-
-function prettierOptions(): Record<string, unknown> {
-  return JSON.parse(readFileSync(path.join(REPO_ROOT, '.prettierrc.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-}
+  ].join('\n'),
+  rewrite,
+};
