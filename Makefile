@@ -9,13 +9,16 @@ NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
 .PHONY: help install tools engine engine-stop build lint test-unit test-configs test-e2e test-reliability test run start stop status logs verify pins screenshot generate bench clean
 
 # BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); BACKEND=otel-tracer also swaps Envoy's
-# Zipkin tracer for its OpenTelemetry tracer (docker-compose.otel-tracer.yaml). TRACING_MODE=otel|forward|off is
-# read by compose from the environment, as in `TRACING_MODE=off docker compose up`.
+# Zipkin tracer for its OpenTelemetry tracer (docker-compose.otel-tracer.yaml); BACKEND=collector and
+# jaeger-collector send every span through an OpenTelemetry Collector (docker-compose.collector.yaml).
+# TRACING_MODE=otel|forward|off is read by compose from the environment, as in `TRACING_MODE=off docker compose up`.
 BACKEND ?= zipkin
 COMPOSE_FILES_zipkin := -f docker-compose.yaml
 COMPOSE_FILES_jaeger := $(COMPOSE_FILES_zipkin) -f docker-compose.jaeger.yaml
 COMPOSE_FILES_otel-tracer := $(COMPOSE_FILES_jaeger) -f docker-compose.otel-tracer.yaml
-COMPOSE_FILES = $(or $(COMPOSE_FILES_$(BACKEND)),$(error BACKEND must be zipkin, jaeger or otel-tracer, not "$(BACKEND)"))
+COMPOSE_FILES_collector := $(COMPOSE_FILES_zipkin) -f docker-compose.collector.yaml
+COMPOSE_FILES_jaeger-collector := $(COMPOSE_FILES_jaeger) -f docker-compose.collector.yaml
+COMPOSE_FILES = $(or $(COMPOSE_FILES_$(BACKEND)),$(error BACKEND must be zipkin, jaeger, otel-tracer, collector or jaeger-collector, not "$(BACKEND)"))
 # Points the docker CLI at the engine (Docker as it is, or the project's Podman: scripts/engine/engine.sh).
 WITH_ENGINE := eval "$$(scripts/engine/engine.sh env)" &&
 COMPOSE = $(WITH_ENGINE) docker compose $(COMPOSE_FILES)
@@ -29,7 +32,7 @@ node_modules/.install-stamp: package.json package-lock.json
 
 install: node_modules/.install-stamp ## install the npm dependencies (Node 24 comes with them)
 
-tools: ## install the real Envoy, Zipkin, Jaeger and (where the docker CLI has none) Compose v2 into .tools/
+tools: ## install the real Envoy, Zipkin, Jaeger, OpenTelemetry Collector and (where the docker CLI has none) Compose v2 into .tools/
 	@scripts/install-tools.sh
 
 # ENGINE=docker starts Debian's Docker Engine instead of Podman where no Docker answers (how CI proves both).
@@ -56,9 +59,9 @@ test-configs: install ## every Envoy config through the real Envoy; compose lint
 # The end-to-end tests run the README's `docker compose up --build --wait` on the engine, and take the mesh down
 # at the end whatever happened (a mesh of yours that was running is replaced). Each file brings the mesh to the
 # state it needs, so they run in an order that changes the mesh least: Zipkin in otel mode first (the benchmark's
-# smoke run leaves it so), then the other modes and the failures, then the lifecycle (it ends with `down`) and the
-# other backends. A file not listed here runs after these. One `node --test` per file: given several, it sorts them.
-E2E_ORDER := bench-smoke controls hardening zipkin-ui images mesh resilience lifecycle backends
+# smoke run leaves it so), then the other modes and the failures, then the lifecycle (it ends with `down`), the
+# other backends and the collector path. A file not listed here runs after these. One `node --test` per file: given several, it sorts them.
+E2E_ORDER := bench-smoke controls hardening zipkin-ui images mesh resilience lifecycle backends collector
 E2E_TESTS := $(patsubst %,scripts/test/e2e/%.test.ts,$(E2E_ORDER))
 E2E_TESTS += $(filter-out $(E2E_TESTS),$(wildcard scripts/test/e2e/*.test.ts))
 test-e2e: build engine ## the whole mesh through docker compose: traces, controls, failures, exposure, the UI
@@ -96,7 +99,7 @@ bench: build engine ## throughput, latency, CPU and span delivery: limit vs off 
 screenshot: build engine ## docs/zipkin-trace.png: the Zipkin UI on a fresh trace, in headless Chromium (apt-get install chromium)
 	@$(WITH_ENGINE) $(TSX) scripts/screenshot.ts
 
-generate: install ## rewrite the generated files (the OpenTelemetry-tracer variant of every Envoy config)
+generate: install ## rewrite the generated files (every Envoy config's variants: OpenTelemetry tracer, collector path)
 	@$(TSX) scripts/generate.ts
 
 pins: install ## every pinned version next to the newest its registry serves here, and which are behind

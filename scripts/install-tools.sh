@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the real Envoy, Zipkin and Jaeger, the Docker Compose v2 plugin where the docker CLI has none (and k6 for the benchmark, kustomize and kubernetes-validate for k8s/) into
+# Installs the real Envoy, Zipkin, Jaeger and OpenTelemetry Collector, the Docker Compose v2 plugin where the docker CLI has none (and k6 for the benchmark, kustomize and kubernetes-validate for k8s/) into
 # .tools/, at the versions pinned in .env.
 # Idempotent: a tool already at the pinned version is left alone, so a second run takes seconds.
-# Usage: scripts/install-tools.sh [envoy|zipkin|jaeger|compose|k6|kustomize|kubernetes-validate ...]   (default: all)
+# Usage: scripts/install-tools.sh [envoy|zipkin|jaeger|compose|k6|kustomize|kubernetes-validate|otelcol ...]   (default: all)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -112,7 +112,29 @@ install_kubernetes_validate() {
   say "kubernetes-validate $KUBERNETES_VALIDATE_VERSION -> $bin"
 }
 
-all_tools=(envoy zipkin jaeger compose k6 kustomize kubernetes-validate)
+# The OpenTelemetry Collector, built as upstream builds its releases: the Collector Builder (ocb) of the pinned release
+# generates a collector with the components collector/ocb-manifest.yaml lists, then compiles it. Rebuilt when the
+# release or the manifest changes.
+install_otelcol() {
+  local bin="$tools/bin/otelcol-contrib" stamp="$tools/bin/otelcol-contrib.version" manifest="$repo_root/collector/ocb-manifest.yaml"
+  local wanted
+  wanted="$OTELCOL_VERSION $(sha256sum "$manifest" | cut -c1-12)"
+  if [[ -x "$bin" && "$(cat "$stamp" 2>/dev/null)" == "$wanted" ]]; then
+    return 0
+  fi
+  go_install builder "v$OTELCOL_VERSION" "go.opentelemetry.io/collector/cmd/builder@v$OTELCOL_VERSION" # ocb
+  say "building the OpenTelemetry Collector $OTELCOL_VERSION with ocb; the first build takes a few minutes"
+  local work="$tools/otelcol-build"
+  rm -rf "$work" && mkdir -p "$work"
+  sed 's/${OTELCOL_VERSION}/'"$OTELCOL_VERSION"'/g' "$manifest" >"$work/manifest.yaml"
+  (cd "$work" && CGO_ENABLED=0 "$tools/bin/builder" --config manifest.yaml >"$work/ocb.log" 2>&1) \
+    || { tail -n 20 "$work/ocb.log" >&2; die "ocb could not build the OpenTelemetry Collector $OTELCOL_VERSION"; }
+  cp "$work/build/otelcol-contrib" "$bin"
+  echo "$wanted" >"$stamp"
+  say "OpenTelemetry Collector $OTELCOL_VERSION -> $bin"
+}
+
+all_tools=(envoy zipkin jaeger compose k6 kustomize kubernetes-validate otelcol)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all_tools[@]}")
 for t in "${targets[@]}"; do

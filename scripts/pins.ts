@@ -30,6 +30,10 @@ const SOURCES: Record<string, { from: string; newest: () => Promise<string> }> =
         await goModule('github.com/docker/compose/v5'),
       ]),
   },
+  OTELCOL_VERSION: {
+    from: 'Go proxy go.opentelemetry.io/collector/cmd/builder',
+    newest: () => goModule('go.opentelemetry.io/collector/cmd/builder'),
+  },
   NODE_VERSION: { from: 'npm node (24.x)', newest: () => npmNewest('node', '24') },
   K6_VERSION: { from: 'Go proxy go.k6.io/k6', newest: () => goModule('go.k6.io/k6') },
   KUSTOMIZE_VERSION: {

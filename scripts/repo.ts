@@ -8,16 +8,27 @@ export const REPO_ROOT = path.join(__dirname, '..');
 export type TraceStoreKind = 'zipkin' | 'jaeger';
 
 /**
- * The mesh's compose variants (`make … BACKEND=<variant>`). Two choices hide in the three: where spans are stored
- * (Zipkin, or Jaeger in Zipkin's place) and which tracer the Envoys run (Zipkin's, or OpenTelemetry's over OTLP,
- * which needs Jaeger). Each variant names its compose files, base first.
+ * The mesh's compose variants (`make … BACKEND=<variant>`). Three choices hide in them: where spans are stored
+ * (Zipkin, or Jaeger in Zipkin's place), which tracer the Envoys run (Zipkin's, or OpenTelemetry's over OTLP,
+ * which needs Jaeger) and how spans get there (straight from every Envoy and app, or through an OpenTelemetry
+ * Collector: the production path). Each variant names its compose files, base first.
  */
 export const MESH_VARIANTS = {
   zipkin: { traceStore: 'zipkin', envoyTracer: 'zipkin', files: ['docker-compose.yaml'] },
+  collector: {
+    traceStore: 'zipkin',
+    envoyTracer: 'zipkin',
+    files: ['docker-compose.yaml', 'docker-compose.collector.yaml'],
+  },
   jaeger: {
     traceStore: 'jaeger',
     envoyTracer: 'zipkin',
     files: ['docker-compose.yaml', 'docker-compose.jaeger.yaml'],
+  },
+  'jaeger-collector': {
+    traceStore: 'jaeger',
+    envoyTracer: 'zipkin',
+    files: ['docker-compose.yaml', 'docker-compose.jaeger.yaml', 'docker-compose.collector.yaml'],
   },
   'otel-tracer': {
     traceStore: 'jaeger',

@@ -341,12 +341,19 @@ export function runningVariant(): MeshVariant | null {
   } catch {
     return null;
   }
-  if (!image.includes('jaeger')) return 'zipkin';
-  const frontMounts = dockerSync([
-    'inspect',
-    '--format',
-    '{{range .Mounts}}{{.Source}} {{end}}',
-    probe.containerId('front-envoy'),
-  ]);
+  let frontMounts: string;
+  try {
+    frontMounts = dockerSync([
+      'inspect',
+      '--format',
+      '{{range .Mounts}}{{.Source}} {{end}}',
+      probe.containerId('front-envoy'),
+    ]);
+  } catch {
+    return null; // a mesh in pieces: no variant to name
+  }
+  const viaCollector = frontMounts.includes('generated/collector/');
+  if (!image.includes('jaeger')) return viaCollector ? 'collector' : 'zipkin';
+  if (viaCollector) return 'jaeger-collector';
   return frontMounts.includes('otel-tracer') ? 'otel-tracer' : 'jaeger';
 }

@@ -22,7 +22,8 @@ die() { echo "images: $*" >&2; exit 1; }
 # Every upstream image, as compose resolves the names (.env interpolated), plus the services' base image.
 upstream_images() {
   (cd "$repo_root" && docker compose -f docker-compose.yaml config --images \
-    && docker compose -f docker-compose.yaml -f docker-compose.jaeger.yaml config --images) \
+    && docker compose -f docker-compose.yaml -f docker-compose.jaeger.yaml config --images \
+    && docker compose -f docker-compose.yaml -f docker-compose.collector.yaml config --images) \
     | grep -v '^traced-envoy-mesh' | sort -u
   echo "node:${NODE_VERSION}-bookworm-slim"
 }
@@ -47,6 +48,10 @@ context_files() {
     envoy) cp "$(find "$tools/venv" -path '*/envoy/_bin/envoy' -type f | head -n1)" "$context/envoy" ;;
     zipkin) cp "$tools/zipkin-server-$ZIPKIN_VERSION-exec.jar" "$context/zipkin.jar" ;;
     jaeger) cp "$tools/bin/jaeger" "$context/jaeger" ;;
+    otel-collector)
+      cp "$tools/bin/otelcol-contrib" "$context/otelcol-contrib"
+      cp "$repo_root/collector/otel-collector.yaml" "$context/config.yaml" # the image's default config; compose mounts its own
+      ;;
     node)
       # The binary the project itself runs on (npm's `node` package: a real file, wherever npm put it).
       cp "$(readlink -f "$repo_root/node_modules/.bin/node")" "$context/node"
@@ -63,6 +68,7 @@ stand_in() {
     envoyproxy/envoy:*) kind=envoy ;;
     openzipkin/zipkin:*) kind=zipkin ;;
     jaegertracing/jaeger:*) kind=jaeger ;;
+    otel/opentelemetry-collector-contrib:*) kind=otel-collector ;;
     node:*) kind=node ;;
     *) die "no stand-in for $image: it must be pulled" ;;
   esac

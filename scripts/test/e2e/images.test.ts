@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { composeVariables, loadCompose } from '../../mesh/compose.ts';
-import { REPO_ROOT, composeFiles } from '../../repo.ts';
+import { MESH_VARIANT_NAMES, REPO_ROOT, composeFiles } from '../../repo.ts';
 
 interface ImageFacts {
   repository: string;
@@ -34,8 +34,8 @@ const withVersions = (text: string) =>
 
 /** Every upstream image the project runs: the compose files' (every backend) and the services' base image. */
 const images = new Set([
-  ...['zipkin', 'otel-tracer'].flatMap((backend) =>
-    [...loadCompose(composeFiles(backend as 'zipkin')).services.values()].flatMap((s) =>
+  ...MESH_VARIANT_NAMES.flatMap((backend) =>
+    [...loadCompose(composeFiles(backend)).services.values()].flatMap((s) =>
       s.image && !s.build && !s.image.startsWith('traced-envoy-mesh/') ? [s.image] : [],
     ),
   ),

@@ -1,0 +1,61 @@
+// The production path (docker-compose.collector.yaml): every span through an OpenTelemetry Collector. The same tree
+// arrives as on the direct path, in Zipkin and in Jaeger, and the collector holds what the mesh sends while the
+// store is away: Zipkin killed (its in-memory store forgets all it had) and started again, every span of every
+// request answered meanwhile arrives, which on the direct path are all lost.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  buildActualTrace,
+  countSpans,
+  loadExpectedTraces,
+  renderTree,
+  sameShape,
+} from '../../trace-check/trace-tree.ts';
+import { formatReport, verifyTrace } from '../../trace-check/verifier.ts';
+import { meshFor, waitForCount } from './support.ts';
+
+const expected = loadExpectedTraces().otel.tree;
+const SPANS_PER_REQUEST = countSpans([expected]);
+const REQUESTS_WHILE_AWAY = 20;
+
+describe('through the OpenTelemetry Collector, Zipkin, otel mode', () => {
+  const under = meshFor('collector', 'otel');
+
+  it('puts the same tree in Zipkin as the direct path', async () => {
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
+    assert.ok(result.ok, formatReport(result));
+    assert.equal(result.spans.length, SPANS_PER_REQUEST);
+  });
+
+  it('loses no span while Zipkin is away: every request answered meanwhile arrives whole once it is back', async () => {
+    await under.mesh.kill('zipkin', 'SIGKILL');
+    const traceIds: string[] = [];
+    for (let i = 0; i < REQUESTS_WHILE_AWAY; i++) {
+      const response = await fetch(`${under.front}/trace/1`);
+      await response.text();
+      assert.equal(response.status, 200, 'the mesh answers while the store is away');
+      traceIds.push(response.headers.get('x-b3-traceid') ?? '');
+    }
+    // A new Zipkin, empty: what it gets of these traces can only come from the collector's queue.
+    await under.mesh.restart('zipkin');
+    for (const traceId of traceIds) {
+      const spans = await waitForCount(under.store, traceId, SPANS_PER_REQUEST, 30_000);
+      assert.equal(spans.length, SPANS_PER_REQUEST, `trace ${traceId}`);
+      const actual = buildActualTrace(spans);
+      assert.ok(
+        sameShape([expected], actual.roots),
+        `trace ${traceId}:\n${renderTree(actual.roots)}\nexpected:\n${renderTree([expected])}`,
+      );
+    }
+  });
+});
+
+describe('through the OpenTelemetry Collector, Jaeger, otel mode', () => {
+  const under = meshFor('jaeger-collector', 'otel');
+
+  it("puts the same tree in Jaeger as the direct path, read back from Jaeger's API", async () => {
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
+    assert.ok(result.ok, formatReport(result));
+    assert.equal(result.spans.length, SPANS_PER_REQUEST);
+  });
+});
