@@ -43,7 +43,11 @@ describe('hostile trace headers through the front proxy (otel mode)', () => {
     return sum;
   };
 
+  /** The Envoys' count before the corpus: a mesh that ran before (an outage, say) may have dropped some. */
+  let droppedBefore = 0;
+
   it('answers every case: no 5xx, no hang; Envoy may refuse over-size headers with a 4xx', async () => {
+    droppedBefore = await droppedReports();
     for (const hostile of corpus) {
       answers.push({
         name: hostile.name,
@@ -120,7 +124,7 @@ describe('hostile trace headers through the front proxy (otel mode)', () => {
     // Zipkin refuses a report with an all-zero trace id in it, and Envoy then drops the whole batch, other
     // requests' spans included. The edge listener removes such contexts, so no report may be dropped.
     assert.equal(
-      await droppedReports(),
+      (await droppedReports()) - droppedBefore,
       0,
       'span reports dropped by an Envoy (tracing.zipkin.reports_dropped)',
     );
