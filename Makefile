@@ -69,7 +69,7 @@ test-e2e: build engine ## the whole mesh through docker compose: traces, control
 	  [[ $$status == 0 ]] || echo "make test-e2e: failed:$$failed" >&2; \
 	  docker compose $(COMPOSE_FILES_zipkin) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 
-test-reliability: build engine ## the long scenarios: the trace backend down for 300 requests of steady traffic; the mesh DNS paused
+test-reliability: build engine ## the long scenarios: the trace store down under steady traffic, direct and through the collector; the mesh DNS paused
 	@$(WITH_ENGINE) { $(NODE_TEST) scripts/test/reliability/*.test.ts; status=$$?; \
 	  docker compose $(COMPOSE_FILES_zipkin) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 

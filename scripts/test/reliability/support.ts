@@ -12,6 +12,8 @@ export class SteadyTraffic {
   sent = 0;
   readonly failures: string[] = [];
   readonly durationsMs: number[] = [];
+  /** The trace id of every request answered 200, in order (front-envoy's x-b3-traceid). */
+  readonly traceIds: string[] = [];
 
   constructor(
     private readonly under: MeshUnderTest,
@@ -26,7 +28,10 @@ export class SteadyTraffic {
       try {
         const response = await fetch(`${this.under.front}/trace/1`, { signal: AbortSignal.timeout(10_000) });
         if (response.status !== 200) this.failures.push(`${response.status} ${await response.text()}`);
-        else await response.arrayBuffer();
+        else {
+          await response.arrayBuffer();
+          this.traceIds.push(response.headers.get('x-b3-traceid') ?? '');
+        }
       } catch (error) {
         this.failures.push(String(error));
       }
