@@ -70,7 +70,8 @@ describe('a service dies', () => {
   it("service2's sidecar: the front answers 503 at once, service1's egress span shows why, restart serves again", async () => {
     const egress = await killAndExplain(under, 'service2-envoy', 'service1-envoy', 'CLIENT');
     assert.equal(egress.error, 'true');
-    assert.equal(egress.response_flags, 'UF');
+    // UF, and URX once the retries on a failed connect (every sidecar's egress route) are spent.
+    assert.match(egress.response_flags ?? '', /\bUF\b/);
     await under.mesh.restart('service2-envoy');
     await untilServing(under);
   });
