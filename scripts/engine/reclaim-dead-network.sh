@@ -5,21 +5,40 @@
 # send :8000 to the dead containers' addresses. A new Podman refuses the mesh's network while that route is there
 # ("subnet 172.31.81.0/24 is already used on the host or by another config").
 #
-# It touches nothing while any engine process runs on this machine (podman, conmon, dockerd, containerd, a shim): then
-# whatever is there may be someone's. Prints what it removed; safe to repeat.
+# It touches nothing while any engine process runs on this machine (podman, conmon, netavark, dockerd, containerd, a
+# shim): then whatever is there may be someone's. Prints what it removed; safe to repeat.
 #
 #   scripts/engine/reclaim-dead-network.sh
 set -euo pipefail
+shopt -s nullglob
 
 say() { echo "engine: $*" >&2; }
 
-# (containerd-shim is how the kernel names containerd-shim-runc-v2: 15 characters.)
-for process in podman conmon netavark aardvark-dns dockerd containerd containerd-shim; do
-  pgrep -x "$process" >/dev/null && exit 0
+# A process that runs (a zombie, which some killed parents leave, does not). containerd-shim is how the kernel names
+# containerd-shim-runc-v2 (15 characters).
+runs() { ps -eo stat=,comm= | awk -v name="$1" '$1 !~ /^Z/ && $2 == name { found = 1 } END { exit !found }'; }
+for process in podman conmon netavark dockerd containerd containerd-shim; do
+  runs "$process" && exit 0
 done
 
+# netavark keeps its DNS records and address allocations for every rootful Podman on the machine in one place, by
+# network name, whatever the storage: a killed engine's containers stay there, and the next mesh's names answer
+# with two addresses, the dead one first as often as not (Envoy then connects to nothing: "connection timeout").
+# With no container running on the machine, none of them is valid: its DNS server (which outlives its engine while
+# it has records) and all of them go.
+netavark_run=/run/containers/networks
+if [[ -d "$netavark_run/aardvark-dns" ]]; then
+  if runs aardvark-dns; then
+    pkill -x aardvark-dns && say "stopped the DNS server (aardvark-dns) a dead engine left"
+  fi
+  for records in "$netavark_run"/aardvark-dns/*; do
+    [[ "$records" == */aardvark.pid ]] && continue
+    rm -f "$records" && say "removed a dead engine's DNS records (${records##*/})"
+  done
+  rm -f "$netavark_run/ipam.db" # the dead containers' addresses, still allocated
+fi
+
 # Podman names its network namespaces netns-<uuid>; a namespace no process is in is a dead container's.
-shopt -s nullglob
 for namespace in /run/netns/netns-*; do
   name="${namespace##*/}"
   [[ -z "$(ip netns pids "$name" 2>/dev/null)" ]] || continue

@@ -77,8 +77,8 @@ export class ComposeMesh {
   }
 
   /**
-   * `up`, then one request through every hop. Seen on Podman 4.3 (not understood yet, see docs/engine.md): now and
-   * then a fresh `up` leaves a sidecar unreachable from the others until the next `down`. Then this prints what the
+   * `up`, then one request through every hop. Seen on Podman 4.3 (docs/engine.md): now and then a fresh `up` left a
+   * sidecar unreachable from the others until the next `down` (one cause found: a killed engine's DNS records). Then this prints what the
    * engine shows (addresses, DNS answers, which ingress answers), takes the mesh down and up once more, and fails
    * with that report when it happens twice in a row.
    */
