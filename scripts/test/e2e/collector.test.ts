@@ -4,18 +4,11 @@
 // request answered meanwhile arrives, which on the direct path are all lost.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  buildActualTrace,
-  countSpans,
-  loadExpectedTraces,
-  renderTree,
-  sameShape,
-} from '../../trace-check/trace-tree.ts';
+import { countSpans, loadExpectedTraces } from '../../trace-check/trace-tree.ts';
 import { formatReport, verifyTrace } from '../../trace-check/verifier.ts';
-import { meshFor, waitForCount } from './support.ts';
+import { assertWholeOtelTrace, meshFor } from './support.ts';
 
-const expected = loadExpectedTraces().otel.tree;
-const SPANS_PER_REQUEST = countSpans([expected]);
+const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
 const REQUESTS_WHILE_AWAY = 20;
 
 describe('through the OpenTelemetry Collector, Zipkin, otel mode', () => {
@@ -38,15 +31,7 @@ describe('through the OpenTelemetry Collector, Zipkin, otel mode', () => {
     }
     // A new Zipkin, empty: what it gets of these traces can only come from the collector's queue.
     await under.mesh.restart('zipkin');
-    for (const traceId of traceIds) {
-      const spans = await waitForCount(under.store, traceId, SPANS_PER_REQUEST, 30_000);
-      assert.equal(spans.length, SPANS_PER_REQUEST, `trace ${traceId}`);
-      const actual = buildActualTrace(spans);
-      assert.ok(
-        sameShape([expected], actual.roots),
-        `trace ${traceId}:\n${renderTree(actual.roots)}\nexpected:\n${renderTree([expected])}`,
-      );
-    }
+    for (const traceId of traceIds) await assertWholeOtelTrace(under.store, traceId, 30_000);
   });
 });
 

@@ -2,8 +2,18 @@
 // the docker CLI reaches (make engine). The mesh stays up between files (compose recreates only what a file
 // changes, e.g. the apps for another TRACING_MODE); `make test-e2e` takes it down at the end.
 import { before } from 'node:test';
+import assert from 'node:assert/strict';
 import { ComposeMesh, runningVariant } from '../../mesh/compose-mesh.ts';
-import type { Mode, ZipkinSpan } from '../../trace-check/trace-tree.ts';
+import {
+  buildActualTrace,
+  countSpans,
+  loadExpectedTraces,
+  renderTree,
+  sameShape,
+  type ActualTrace,
+  type Mode,
+  type ZipkinSpan,
+} from '../../trace-check/trace-tree.ts';
 import { traceApiOf, traceStore, type TraceStore } from '../../trace-check/trace-store.ts';
 import { envoyFlushIntervalMs } from '../../mesh/envoy-config.ts';
 import { type MeshVariant } from '../../repo.ts';
@@ -82,4 +92,24 @@ export async function waitForCount(
       throw new Error(`trace ${traceId}: ${spans.length} of ${count} spans after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * Waits until the trace has as many spans as expected-traces.yaml's otel tree, then asserts that they are that
+ * tree; returns it (for checks of its own, e.g. its orphans).
+ */
+export async function assertWholeOtelTrace(
+  store: TraceStore,
+  traceId: string,
+  timeoutMs = 20_000,
+): Promise<ActualTrace> {
+  const expected = loadExpectedTraces().otel.tree;
+  const spans = await waitForCount(store, traceId, countSpans([expected]), timeoutMs);
+  const trace = buildActualTrace(spans);
+  assert.equal(spans.length, countSpans([expected]), `trace ${traceId}: its span count`);
+  assert.ok(
+    sameShape([expected], trace.roots),
+    `trace ${traceId}:\n${renderTree(trace.roots)}\nexpected:\n${renderTree([expected])}`,
+  );
+  return trace;
 }
