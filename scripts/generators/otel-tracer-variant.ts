@@ -2,7 +2,7 @@
 // drift apart. Four things change, everything else (listeners, routes, decorators, faults) stays as it is:
 //   1. every tracer: envoy.tracers.zipkin -> envoy.tracers.opentelemetry (W3C traceparent), OTLP/HTTP to Jaeger,
 //      service_name = node.cluster (what Zipkin took from node.cluster by itself);
-//   2. the `zipkin` cluster -> an `otlp` cluster at jaeger:4318;
+//   2. the `zipkin` cluster -> an `otlp` cluster at jaeger:4318 (its connection options carried over);
 //   3. front-envoy answers with the request's `traceparent` where it answered with `x-b3-traceid`;
 //   4. the runtime keys of the Zipkin tracer (tracing.zipkin.*) become the OpenTelemetry tracer's.
 import { isMap, isScalar, visit, type Document } from 'yaml';
@@ -35,13 +35,15 @@ function rewrite(document: Document, source: string): void {
         tracers += 1;
         return visit.SKIP;
       }
-      // 2. the collector cluster (its connection options, e.g. the idle timeout, carried over)
+      // 2. the collector cluster
       if (scalarValue(get(map, 'name')) === 'zipkin' && isMap(get(map, 'load_assignment'))) {
-        const options = get(map, 'typed_extension_protocol_options');
+        // Everything but the name and the address is the Zipkin cluster's: resolution, timeouts, options.
+        const connection = map.toJSON() as Record<string, unknown>;
+        delete connection.name;
+        delete connection.load_assignment;
         return document.createNode({
           name: 'otlp',
-          type: scalarValue(get(map, 'type')) ?? 'LOGICAL_DNS',
-          ...(isMap(options) ? { typed_extension_protocol_options: options.toJSON() as unknown } : {}),
+          ...connection,
           load_assignment: {
             cluster_name: 'otlp',
             endpoints: [
