@@ -150,6 +150,19 @@ compose-mesh: taking the mesh down and up again`);
     return Number(stdout.trim());
   }
 
+  /** When the service's container last exited (its previous run, once restarted), in ms since the epoch. */
+  async lastExitedAt(service: string): Promise<number> {
+    const { stdout } = await run('docker', [
+      'inspect',
+      '--format',
+      '{{.State.FinishedAt}}',
+      this.containerId(service),
+    ]);
+    const at = Date.parse(stdout.trim());
+    if (Number.isNaN(at)) throw new MeshError(`${service} has not exited yet (FinishedAt: ${stdout.trim()})`);
+    return at;
+  }
+
   /** Recreates these services with other variables for compose (e.g. TRACING_MODE), together, and waits for them. */
   async recreate(services: string[], environment: NodeJS.ProcessEnv): Promise<void> {
     await this.compose(['up', '--detach', '--no-deps', '--wait', ...services], environment);

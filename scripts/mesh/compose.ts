@@ -151,11 +151,15 @@ function readService(name: string, spec: Record<string, unknown>): ComposeServic
         text(value),
       ]),
     ),
-    mounts: (Array.isArray(spec.volumes) ? spec.volumes : []).filter(isRecord).map((volume) => ({
-      source: String(volume.source),
-      target: String(volume.target),
-      readOnly: volume.read_only === true,
-    })),
+    // Files of the repository bound into the container; named volumes (the collector's queue) are not files.
+    mounts: (Array.isArray(spec.volumes) ? spec.volumes : [])
+      .filter(isRecord)
+      .filter((volume) => volume.type === 'bind')
+      .map((volume) => ({
+        source: String(volume.source),
+        target: String(volume.target),
+        readOnly: volume.read_only === true,
+      })),
     ports: (Array.isArray(spec.ports) ? spec.ports : []).filter(isRecord).map((port) => ({
       hostIp: typeof port.host_ip === 'string' ? port.host_ip : '0.0.0.0',
       hostPort: Number(port.published),

@@ -19,13 +19,15 @@ NPM_VERSION=11.21.2
 say() { echo "images: $*" >&2; }
 die() { echo "images: $*" >&2; exit 1; }
 
-# Every upstream image, as compose resolves the names (.env interpolated), plus the services' base image.
+# Every upstream image, as compose resolves the names (.env interpolated), plus the base images of the images the
+# project builds (services/Dockerfile, collector/Dockerfile).
 upstream_images() {
   (cd "$repo_root" && docker compose -f docker-compose.yaml config --images \
     && docker compose -f docker-compose.yaml -f docker-compose.jaeger.yaml config --images \
     && docker compose -f docker-compose.yaml -f docker-compose.collector.yaml config --images) \
     | grep -v '^traced-envoy-mesh' | sort -u
   echo "node:${NODE_VERSION}-bookworm-slim"
+  echo "otel/opentelemetry-collector-contrib:${OTELCOL_VERSION}"
 }
 
 base_image() {
@@ -62,28 +64,50 @@ context_files() {
   esac
 }
 
+stand_in_kind() {
+  case "$1" in
+    envoyproxy/envoy:*) echo envoy ;;
+    openzipkin/zipkin:*) echo zipkin ;;
+    jaegertracing/jaeger:*) echo jaeger ;;
+    otel/opentelemetry-collector-contrib:*) echo otel-collector ;;
+    node:*) echo node ;;
+    *) die "no stand-in for $1: it must be pulled" ;;
+  esac
+}
+
+# What a stand-in is made from besides its tag's release: its folder here and, for the collector, the component set
+# `make tools` built (collector/ocb-manifest.yaml changes it, not the release). A stand-in made from other inputs is
+# rebuilt; an image pulled from a registry carries no such label and is left alone.
+stand_in_inputs() {
+  local kind
+  kind="$(stand_in_kind "$1")"
+  { cat "$here/$kind"/*; [[ "$kind" != otel-collector ]] || cat "$tools/bin/otelcol-contrib.version" 2>/dev/null; } \
+    | sha256sum | cut -c1-16
+}
+INPUTS_LABEL=traced-envoy-mesh.stand-in-inputs
+
 stand_in() {
   local image="$1" kind
-  case "$image" in
-    envoyproxy/envoy:*) kind=envoy ;;
-    openzipkin/zipkin:*) kind=zipkin ;;
-    jaegertracing/jaeger:*) kind=jaeger ;;
-    otel/opentelemetry-collector-contrib:*) kind=otel-collector ;;
-    node:*) kind=node ;;
-    *) die "no stand-in for $image: it must be pulled" ;;
-  esac
+  kind="$(stand_in_kind "$image")"
   base_image
   local context="$work/$kind"
   rm -rf "$context" && mkdir -p "$context"
   cp -r "$here/$kind/." "$context/"
   context_files "$kind" "$context" || die "a file for the $kind stand-in is missing: run make install tools"
   say "building the stand-in $image"
-  docker build --quiet --build-arg "BASE=$BASE_IMAGE" -t "$image" "$context" >"$context.log" 2>&1 \
+  docker build --quiet --build-arg "BASE=$BASE_IMAGE" --label "$INPUTS_LABEL=$(stand_in_inputs "$image")" \
+    -t "$image" "$context" >"$context.log" 2>&1 \
     || { tail -n 20 "$context.log" >&2; die "building the stand-in $image failed"; }
 }
 
 for image in $(upstream_images); do
-  docker image inspect "$image" >/dev/null 2>&1 && continue
+  if docker image inspect "$image" >/dev/null 2>&1; then
+    made_from="$(docker image inspect --format "{{ index .Config.Labels \"$INPUTS_LABEL\" }}" "$image")"
+    [[ -z "$made_from" || "$made_from" == "<no value>" || "$made_from" == "$(stand_in_inputs "$image")" ]] && continue
+    say "the stand-in $image was made from other inputs: rebuilding it"
+    stand_in "$image"
+    continue
+  fi
   if timeout 60 docker pull --quiet "$image" >/dev/null 2>&1; then
     say "pulled $image"
   else

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { CORPUS_FILE, generateCorpus, type HostileCase } from '../../generators/hostile-corpus.ts';
 import { rawGet, type RawResponse } from './raw-http.ts';
 import { buildActualTrace, loadExpectedTraces, renderTree, sameShape } from '../../trace-check/trace-tree.ts';
+import { envoyCounterSum } from './mesh-counters.ts';
 import { afterEnvoyFlush, assertWholeOtelTrace, meshFor } from './support.ts';
 import { REPO_ROOT } from '../../repo.ts';
 
@@ -24,18 +25,7 @@ describe('hostile trace headers through the front proxy (otel mode)', () => {
   const under = meshFor('zipkin', 'otel');
   const answers: { name: string; response: RawResponse }[] = [];
   /** Span reports the Envoys dropped (their own counter, read through each admin API inside its container). */
-  const droppedReports = async () => {
-    let sum = 0;
-    for (const envoy of under.mesh.envoys) {
-      const port = under.mesh.envoyAdminPort(envoy);
-      const stats = await under.mesh.httpFrom(
-        envoy,
-        `http://127.0.0.1:${port}/stats?filter=tracing.zipkin.reports_dropped`,
-      );
-      sum += Number(/: (\d+)/.exec(stats.body)?.[1] ?? 0);
-    }
-    return sum;
-  };
+  const droppedReports = () => envoyCounterSum(under.mesh, 'tracing.zipkin.reports_dropped');
 
   /** The Envoys' count before the corpus: a mesh that ran before (an outage, say) may have dropped some. */
   let droppedBefore = 0;

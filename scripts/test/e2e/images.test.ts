@@ -32,7 +32,10 @@ const versions = composeVariables({});
 const withVersions = (text: string) =>
   text.replace(/\$\{(\w+)\}/g, (_, name: string) => versions[name] ?? '');
 
-/** Every upstream image the project runs: the compose files' (every backend) and the services' base image. */
+/**
+ * Every upstream image the project runs: the compose files' (every backend) and the base images of the two it
+ * builds (services/Dockerfile, collector/Dockerfile), as scripts/engine/stand-ins/ensure-images.sh lists them.
+ */
 const images = new Set([
   ...MESH_VARIANT_NAMES.flatMap((backend) =>
     [...loadCompose(composeFiles(backend)).services.values()].flatMap((s) =>
@@ -40,6 +43,7 @@ const images = new Set([
     ),
   ),
   `node:${versions.NODE_VERSION ?? ''}-bookworm-slim`,
+  `otel/opentelemetry-collector-contrib:${versions.OTELCOL_VERSION ?? ''}`,
 ]);
 
 function docker(args: string[]): string {

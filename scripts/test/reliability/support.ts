@@ -2,7 +2,9 @@
 // traces completely, and, when it does not, where each Envoy is sending its spans.
 import assert from 'node:assert/strict';
 import { formatReport, verifyTrace, type VerifyResult } from '../../trace-check/verifier.ts';
-import type { MeshUnderTest } from '../e2e/support.ts';
+import { countSpans, loadExpectedTraces } from '../../trace-check/trace-tree.ts';
+import { collectorMetrics } from '../e2e/mesh-counters.ts';
+import { afterEnvoyFlush, waitForCount, type MeshUnderTest } from '../e2e/support.ts';
 
 /**
  * User requests to /trace/1 at a steady rate, one at a time. Counted, not timed: a slow machine makes a scenario
@@ -14,6 +16,8 @@ export class SteadyTraffic {
   readonly durationsMs: number[] = [];
   /** The trace id of every request answered 200, in order (front-envoy's x-b3-traceid). */
   readonly traceIds: string[] = [];
+  /** When each of those requests was sent (ms since the epoch), in the same order. */
+  readonly sentAt: number[] = [];
 
   constructor(
     private readonly under: MeshUnderTest,
@@ -31,6 +35,7 @@ export class SteadyTraffic {
         else {
           await response.arrayBuffer();
           this.traceIds.push(response.headers.get('x-b3-traceid') ?? '');
+          this.sentAt.push(tick);
         }
       } catch (error) {
         this.failures.push(String(error));
@@ -107,4 +112,21 @@ export async function collectorAddresses(under: MeshUnderTest): Promise<string> 
     lines.push(`${envoy} sends spans to ${host}`);
   }
   return lines.join('; ');
+}
+
+/** Waits until the collector's queue holds exactly `spans` spans (or 30 s passed); returns what it holds. */
+export async function collectorQueueHolds(under: MeshUnderTest, spans: number): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const queued = (await collectorMetrics(under.mesh))('otelcol_exporter_queue_size');
+    if (queued === spans || Date.now() > deadline) return queued;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** Every span sent before this call reached Zipkin: the Envoys flushed, the collector's queue is empty. */
+export async function allDeliveredThroughCollector(under: MeshUnderTest, lastTraceId: string): Promise<void> {
+  await afterEnvoyFlush();
+  await waitForCount(under.store, lastTraceId, countSpans([loadExpectedTraces().otel.tree]));
+  assert.equal(await collectorQueueHolds(under, 0), 0, "the collector's queue emptied");
 }

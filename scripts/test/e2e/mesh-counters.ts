@@ -1,0 +1,35 @@
+// The counters that name where a span went, read from inside the mesh (neither admin API is published): each
+// Envoy's tracer stats through its admin port, and the OpenTelemetry Collector's own metrics on otel-collector:8888.
+import type { ComposeMesh } from '../../mesh/compose-mesh.ts';
+
+/** The sum over every Envoy of one counter of its admin /stats, e.g. tracing.zipkin.reports_dropped. */
+export async function envoyCounterSum(mesh: ComposeMesh, stat: string): Promise<number> {
+  let sum = 0;
+  for (const envoy of mesh.envoys) {
+    const port = mesh.envoyAdminPort(envoy);
+    const stats = await mesh.httpFrom(
+      envoy,
+      `http://127.0.0.1:${port}/stats?filter=^${stat.replaceAll('.', '\\.')}$`,
+    );
+    sum += Number(/: (\d+)/.exec(stats.body)?.[1] ?? 0);
+  }
+  return sum;
+}
+
+/** The collector's metrics port in the mesh (collector/otel-collector.yaml, service.telemetry). */
+const COLLECTOR_METRICS = 'http://otel-collector:8888/metrics';
+
+/**
+ * The collector's own metrics, each series summed over its labels (e.g. accepted spans over both receivers), read
+ * through front-envoy's shell. 0 for a series the collector has not created yet; throws if it does not answer.
+ */
+export async function collectorMetrics(mesh: ComposeMesh): Promise<(name: string) => number> {
+  const { status, body } = await mesh.httpFrom('front-envoy', COLLECTOR_METRICS);
+  if (status !== 200) throw new Error(`the collector's metrics (${COLLECTOR_METRICS}) answered ${status}`);
+  const sums = new Map<string, number>();
+  for (const line of body.split('\n')) {
+    const [, name, value] = /^(otelcol_\w+)(?:\{[^}]*\})? (\S+)$/.exec(line) ?? [];
+    if (name && value) sums.set(name, (sums.get(name) ?? 0) + Number(value));
+  }
+  return (name) => sums.get(name) ?? 0;
+}
