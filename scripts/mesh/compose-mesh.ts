@@ -259,7 +259,12 @@ compose-mesh: taking the mesh down and up again`);
           line.slice(line.indexOf(':') + 1).trim(),
         ]),
     );
-    return { status, headers: responseHeaders, body: split === -1 ? '' : stdout.slice(split + 4) };
+    const body = split === -1 ? '' : stdout.slice(split + 4);
+    return {
+      status,
+      headers: responseHeaders,
+      body: responseHeaders['transfer-encoding'] === 'chunked' ? dechunk(body) : body,
+    };
   }
 
   /** http://127.0.0.1:PORT where compose publishes a container port. */
@@ -369,4 +374,22 @@ export function runningVariant(): MeshVariant | null {
   if (!image.includes('jaeger')) return viaCollector ? 'collector' : 'zipkin';
   if (viaCollector) return 'jaeger-collector';
   return frontMounts.includes('otel-tracer') ? 'otel-tracer' : 'jaeger';
+}
+
+/**
+ * The payload of a chunked HTTP/1.1 body (a Go server, e.g. the collector's metrics, chunks what it streams):
+ * without this, a chunk's size line lands in the middle of a line of the payload.
+ */
+function dechunk(body: string): string {
+  const bytes = Buffer.from(body, 'utf8');
+  const chunks: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = bytes.indexOf('\r\n', at);
+    const size = lineEnd === -1 ? 0 : parseInt(bytes.subarray(at, lineEnd).toString('latin1'), 16);
+    if (!size) break; // the last chunk, or a body cut short
+    chunks.push(bytes.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
