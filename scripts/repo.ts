@@ -10,7 +10,7 @@ export type TraceStoreKind = 'zipkin' | 'jaeger';
 /**
  * The mesh's compose variants (`make … BACKEND=<variant>`). Three choices hide in them: where spans are stored
  * (Zipkin, or Jaeger in Zipkin's place), which tracer the Envoys run (Zipkin's, or OpenTelemetry's over OTLP,
- * which needs Jaeger) and how spans get there (straight from every Envoy and app, or through an OpenTelemetry
+ * which needs Jaeger unless a collector translates) and how spans get there (straight from every Envoy and app, or through an OpenTelemetry
  * Collector: the production path). Each variant names its compose files, base first.
  */
 export const MESH_VARIANTS = {
@@ -34,6 +34,15 @@ export const MESH_VARIANTS = {
     traceStore: 'jaeger',
     envoyTracer: 'opentelemetry',
     files: ['docker-compose.yaml', 'docker-compose.jaeger.yaml', 'docker-compose.otel-tracer.yaml'],
+  },
+  'otel-tracer-collector': {
+    traceStore: 'zipkin',
+    envoyTracer: 'opentelemetry',
+    files: [
+      'docker-compose.yaml',
+      'docker-compose.collector.yaml',
+      'docker-compose.otel-tracer-collector.yaml',
+    ],
   },
 } as const satisfies Record<
   string,

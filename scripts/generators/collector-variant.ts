@@ -1,15 +1,25 @@
-// The production-path variant of every Envoy config: the same Zipkin tracer, reporting to the OpenTelemetry
-// Collector's Zipkin receiver instead of Zipkin itself (docker-compose.collector.yaml). Generated from the Zipkin
-// configs so the two never drift apart; one thing changes: the `zipkin` cluster becomes an `otel-collector` cluster
-// at otel-collector:9411 (connection options carried over), and every tracer reports to it.
+// The production-path variants of every Envoy config, generated from the Zipkin configs so they never drift apart:
+//   - `collector` (docker-compose.collector.yaml): the same Zipkin tracer, reporting to the OpenTelemetry
+//     Collector's Zipkin receiver instead of Zipkin itself; one thing changes: the `zipkin` cluster becomes an
+//     `otel-collector` cluster at otel-collector:9411 (connection options carried over), and every tracer reports
+//     to it;
+//   - `otel-tracer-collector` (docker-compose.otel-tracer-collector.yaml): the OpenTelemetry tracer's variant,
+//     posting OTLP to the collector's OTLP receiver instead of Jaeger's.
 import { isMap, visit, type Document } from 'yaml';
 import { mapValue as get, scalarValue, variantDir, type EnvoyVariant } from './envoy-variant.ts';
+import { toOtelTracer, type OtlpEndpoint } from './otel-tracer-variant.ts';
 
 export const COLLECTOR_ZIPKIN_RECEIVER = {
   host: 'otel-collector',
   port: 9411,
   path: '/api/v2/spans',
 } as const;
+/** The collector's OTLP/HTTP receiver: the apps' SDK and, with the OpenTelemetry tracer, the Envoys post here. */
+export const COLLECTOR_OTLP_RECEIVER: OtlpEndpoint = {
+  host: 'otel-collector',
+  port: 4318,
+  path: '/v1/traces',
+};
 const CLUSTER = 'otel-collector';
 
 function rewrite(document: Document, source: string): void {
@@ -54,4 +64,14 @@ export const COLLECTOR_VARIANT: EnvoyVariant = {
     'path: the collector queues and retries while the trace store is away). Used by docker-compose.collector.yaml.',
   ].join('\n'),
   rewrite,
+};
+
+export const OTEL_TRACER_COLLECTOR_VARIANT: EnvoyVariant = {
+  dir: variantDir('otel-tracer-collector'),
+  generator: 'scripts/generators/collector-variant.ts',
+  purpose: [
+    "The same config with Envoy's OpenTelemetry tracer (W3C traceparent), posting OTLP/HTTP to the OpenTelemetry",
+    "Collector's OTLP receiver. Used by docker-compose.otel-tracer-collector.yaml.",
+  ].join('\n'),
+  rewrite: toOtelTracer(COLLECTOR_OTLP_RECEIVER),
 };

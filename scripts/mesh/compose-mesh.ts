@@ -3,7 +3,7 @@
 // everything it does is a compose command or `docker inspect`, so a test sees exactly what a user's engine does.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { composeFiles, REPO_ROOT, type MeshVariant } from '../repo.ts';
+import { composeFiles, MESH_VARIANT_NAMES, REPO_ROOT, type MeshVariant } from '../repo.ts';
 import { isApp, loadCompose, type ComposeProject } from './compose.ts';
 import { ENVOY_CONFIG_TARGET, readEnvoyConfig } from './envoy-config.ts';
 
@@ -350,30 +350,35 @@ function dockerSync(args: string[]): string {
   return result.stdout.trim();
 }
 
-/** The variant of the mesh that runs now, from its containers (the zipkin service's image, front-envoy's config), or null. */
+/**
+ * The variant of the mesh that runs now, or null: the one whose compose files give the running containers what they
+ * have (the zipkin service's image, front-envoy's config file), each variant as scripts/repo.ts names its files.
+ */
 export function runningVariant(): MeshVariant | null {
   const probe = new ComposeMesh('zipkin');
-  let image: string;
+  let running: { image: string; frontConfig: string };
   try {
-    image = dockerSync(['inspect', '--format', '{{.Config.Image}}', probe.containerId('zipkin')]);
+    running = {
+      image: dockerSync(['inspect', '--format', '{{.Config.Image}}', probe.containerId('zipkin')]),
+      frontConfig: dockerSync([
+        'inspect',
+        '--format',
+        `{{range .Mounts}}{{if eq .Destination "${ENVOY_CONFIG_TARGET}"}}{{.Source}}{{end}}{{end}}`,
+        probe.containerId('front-envoy'),
+      ]),
+    };
   } catch {
-    return null;
+    return null; // no mesh, or a mesh in pieces: no variant to name
   }
-  let frontMounts: string;
-  try {
-    frontMounts = dockerSync([
-      'inspect',
-      '--format',
-      '{{range .Mounts}}{{.Source}} {{end}}',
-      probe.containerId('front-envoy'),
-    ]);
-  } catch {
-    return null; // a mesh in pieces: no variant to name
-  }
-  const viaCollector = frontMounts.includes('generated/collector/');
-  if (!image.includes('jaeger')) return viaCollector ? 'collector' : 'zipkin';
-  if (viaCollector) return 'jaeger-collector';
-  return frontMounts.includes('otel-tracer') ? 'otel-tracer' : 'jaeger';
+  return (
+    MESH_VARIANT_NAMES.find((variant) => {
+      const services = loadCompose(composeFiles(variant)).services;
+      const frontConfig = services.get('front-envoy')?.mounts.find((m) => m.target === ENVOY_CONFIG_TARGET);
+      // Podman names an image it built or tagged without a registry localhost/NAME.
+      const image = services.get('zipkin')?.image ?? '';
+      return frontConfig?.source === running.frontConfig && running.image.endsWith(image);
+    }) ?? null
+  );
 }
 
 /**

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { composeVariables, ComposeError, loadCompose, composeConfigDocument } from '../mesh/compose.ts';
 import { checkConsistency, checkImages } from '../config-checks/consistency.ts';
-import { MESH_VARIANT_NAMES, REPO_ROOT, composeFiles } from '../repo.ts';
+import { MESH_VARIANT_NAMES, MESH_VARIANTS, REPO_ROOT, composeFiles } from '../repo.ts';
 
 const DCLINT = path.join(REPO_ROOT, 'node_modules', 'dclint', 'bin', 'dclint.cjs');
 
@@ -22,7 +22,46 @@ function dclint(files: string[]): void {
   }
 }
 
+/** The compose files `make … BACKEND=<backend>` passes to docker compose, as make itself expands them. */
+function makeComposeFiles(backend: string): { files: string[]; error: string } {
+  try {
+    const out = execFileSync(
+      'make',
+      [
+        '-s',
+        '--no-print-directory',
+        '--eval',
+        'print-compose-files: ; @echo $(COMPOSE_FILES)',
+        'print-compose-files',
+        `BACKEND=${backend}`,
+      ],
+      { cwd: REPO_ROOT, encoding: 'utf8', stdio: 'pipe' },
+    );
+    return {
+      files: out
+        .trim()
+        .split(/\s+/)
+        .filter((word) => word !== '-f'),
+      error: '',
+    };
+  } catch (error) {
+    return { files: [], error: (error as { stderr: string }).stderr };
+  }
+}
+
 describe('compose files', () => {
+  for (const variant of MESH_VARIANT_NAMES) {
+    it(`make's BACKEND=${variant} names the files scripts/repo.ts names for it`, () => {
+      assert.deepEqual(makeComposeFiles(variant).files, MESH_VARIANTS[variant].files);
+    });
+  }
+
+  it('make refuses an unknown BACKEND, naming every variant', () => {
+    const { files, error } = makeComposeFiles('nope');
+    assert.deepEqual(files, []);
+    for (const variant of MESH_VARIANT_NAMES) assert.match(error, new RegExp(`\\b${variant}\\b`));
+  });
+
   it('docker-compose.yaml passes dclint', () => {
     dclint(['docker-compose.yaml']);
   });

@@ -1,10 +1,17 @@
 // The production path (docker-compose.collector.yaml): every span through an OpenTelemetry Collector. The same tree
 // arrives as on the direct path, in Zipkin and in Jaeger, and the collector holds what the mesh sends while the
 // store is away: Zipkin killed (its in-memory store forgets all it had) and started again, every span of every
-// request answered meanwhile arrives, which on the direct path are all lost.
+// request answered meanwhile arrives, which on the direct path are all lost. And the third combination: Envoy's
+// OpenTelemetry tracer posting OTLP to the collector, which hands Zipkin the OpenTelemetry tracer's tree.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { countSpans, loadExpectedTraces } from '../../trace-check/trace-tree.ts';
+import {
+  countSpans,
+  loadExpectedTraces,
+  loadOtelTracerTree,
+  renderTree,
+  sameShape,
+} from '../../trace-check/trace-tree.ts';
 import { formatReport, verifyTrace } from '../../trace-check/verifier.ts';
 import { assertWholeOtelTrace, meshFor } from './support.ts';
 
@@ -42,5 +49,25 @@ describe('through the OpenTelemetry Collector, Jaeger, otel mode', () => {
     const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
     assert.ok(result.ok, formatReport(result));
     assert.equal(result.spans.length, SPANS_PER_REQUEST);
+  });
+});
+
+describe("through the OpenTelemetry Collector with Envoy's OpenTelemetry tracer, Zipkin, otel mode", () => {
+  const under = meshFor('otel-tracer-collector', 'otel');
+
+  it('puts the OpenTelemetry tracer’s tree in Zipkin: every Envoy posts OTLP to the collector, which translates', async () => {
+    const expected = loadOtelTracerTree();
+    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
+    assert.ok(result.ok, formatReport(result));
+    assert.ok(
+      sameShape([expected], result.actual.roots),
+      `${formatReport(result)}\nexpected:\n${renderTree([expected])}`,
+    );
+    assert.equal(result.spans.length, countSpans([expected]));
+    // W3C between the proxies: front-envoy answers with the request's traceparent, and no B3 id.
+    const response = await fetch(`${under.front}/trace/1`);
+    await response.text();
+    assert.match(response.headers.get('traceparent') ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    assert.equal(response.headers.get('x-b3-traceid'), null);
   });
 });
