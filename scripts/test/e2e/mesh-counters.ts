@@ -24,7 +24,12 @@ const COLLECTOR_METRICS = 'http://otel-collector:8888/metrics';
  * through front-envoy's shell. 0 for a series the collector has not created yet; throws if it does not answer.
  */
 export async function collectorMetrics(mesh: ComposeMesh): Promise<(name: string) => number> {
-  const { status, body } = await mesh.httpFrom('front-envoy', COLLECTOR_METRICS);
+  // A busy collector (a queue of 50 000 spans on disk, fsync on every write) may miss the 3 s one read gets.
+  let { status, body } = await mesh.httpFrom('front-envoy', COLLECTOR_METRICS);
+  for (let retry = 0; retry < 5 && status === 0; retry++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    ({ status, body } = await mesh.httpFrom('front-envoy', COLLECTOR_METRICS));
+  }
   if (status !== 200) throw new Error(`the collector's metrics (${COLLECTOR_METRICS}) answered ${status}`);
   const sums = new Map<string, number>();
   for (const line of body.split('\n')) {

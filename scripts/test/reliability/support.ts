@@ -114,9 +114,13 @@ export async function collectorAddresses(under: MeshUnderTest): Promise<string> 
   return lines.join('; ');
 }
 
-/** Waits until the collector's queue holds exactly `spans` spans (or 30 s passed); returns what it holds. */
-export async function collectorQueueHolds(under: MeshUnderTest, spans: number): Promise<number> {
-  const deadline = Date.now() + 30_000;
+/** Waits until the collector's queue holds exactly `spans` spans (or `timeoutMs` passed); returns what it holds. */
+export async function collectorQueueHolds(
+  under: MeshUnderTest,
+  spans: number,
+  timeoutMs = 30_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const queued = (await collectorMetrics(under.mesh))('otelcol_exporter_queue_size');
     if (queued === spans || Date.now() > deadline) return queued;
