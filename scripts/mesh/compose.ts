@@ -175,12 +175,13 @@ function readService(name: string, spec: Record<string, unknown>): ComposeServic
   };
 }
 
-/** The image this project builds (services/Dockerfile), shared by every app service. */
-export function ownImages(project: ComposeProject): Set<string> {
-  return new Set([...project.services.values()].filter((s) => s.build && s.image).map((s) => s.image ?? ''));
-}
+/** The apps' Dockerfile. The project builds one other image, the collector's (collector/Dockerfile): not an app. */
+const APPS_DOCKERFILE = path.join(REPO_ROOT, 'services', 'Dockerfile');
+const buildsApps = (service: ComposeService) =>
+  service.build !== null && path.resolve(service.build.context, service.build.dockerfile) === APPS_DOCKERFILE;
 
-/** An app: a service that runs the image this project builds. */
+/** An app: a service that builds the apps' image (service1), or runs it (service2, service3). */
 export function isApp(project: ComposeProject, service: ComposeService): boolean {
-  return service.build !== null || ownImages(project).has(service.image ?? '');
+  const appImages = [...project.services.values()].filter(buildsApps).map((s) => s.image);
+  return buildsApps(service) || (service.image !== null && appImages.includes(service.image));
 }

@@ -7,7 +7,14 @@ import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { composeVariables, ComposeError, loadCompose, composeConfigDocument } from '../mesh/compose.ts';
+import {
+  composeVariables,
+  ComposeError,
+  isApp,
+  loadCompose,
+  composeConfigDocument,
+} from '../mesh/compose.ts';
+import { loadExpectedTraces, type TreeNode } from '../trace-check/trace-tree.ts';
 import { checkConsistency, checkImages } from '../config-checks/consistency.ts';
 import { MESH_VARIANT_NAMES, MESH_VARIANTS, REPO_ROOT, composeFiles } from '../repo.ts';
 
@@ -53,6 +60,20 @@ describe('compose files', () => {
   for (const variant of MESH_VARIANT_NAMES) {
     it(`make's BACKEND=${variant} names the files scripts/repo.ts names for it`, () => {
       assert.deepEqual(makeComposeFiles(variant).files, MESH_VARIANTS[variant].files);
+    });
+  }
+
+  // The apps are the services of the expected trace that are not proxies; another image the project builds (the
+  // collector's) must not count as one: an app gets recreated for each TRACING_MODE and checked for its LISTEN.
+  const services = (node: TreeNode): string[] => [node.service, ...node.children.flatMap(services)];
+  const traceApps = [...new Set(services(loadExpectedTraces().otel.tree))].filter(
+    (s) => !s.endsWith('-envoy'),
+  );
+  for (const variant of MESH_VARIANT_NAMES) {
+    it(`${variant}: the apps are the trace's apps, nothing else the project builds`, () => {
+      const project = loadCompose(composeFiles(variant));
+      const apps = [...project.services.values()].filter((s) => isApp(project, s)).map((s) => s.name);
+      assert.deepEqual(apps.toSorted(), traceApps.toSorted());
     });
   }
 
