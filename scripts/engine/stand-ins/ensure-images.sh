@@ -20,14 +20,21 @@ say() { echo "images: $*" >&2; }
 die() { echo "images: $*" >&2; exit 1; }
 
 # Every upstream image, as compose resolves the names (.env interpolated), plus the base images of the images the
-# project builds (services/Dockerfile, collector/Dockerfile).
+# project builds: each FROM of its Dockerfiles, the ${VERSION}s filled in from .env.
 upstream_images() {
   (cd "$repo_root" && docker compose -f docker-compose.yaml config --images \
     && docker compose -f docker-compose.yaml -f docker-compose.jaeger.yaml config --images \
     && docker compose -f docker-compose.yaml -f docker-compose.collector.yaml config --images) \
     | grep -v '^traced-envoy-mesh' | sort -u
-  echo "node:${NODE_VERSION}-bookworm-slim"
-  echo "otel/opentelemetry-collector-contrib:${OTELCOL_VERSION}"
+  local image name
+  sed -n 's/^FROM \([^ ]*\).*/\1/p' "$repo_root/services/Dockerfile" "$repo_root/collector/Dockerfile" | sort -u \
+    | while read -r image; do
+      while [[ "$image" =~ \$\{([A-Za-z_]+)\} ]]; do
+        name="${BASH_REMATCH[1]}"
+        image="${image//"\${$name}"/${!name:-}}"
+      done
+      echo "$image"
+    done
 }
 
 base_image() {

@@ -32,18 +32,27 @@ const versions = composeVariables({});
 const withVersions = (text: string) =>
   text.replace(/\$\{(\w+)\}/g, (_, name: string) => versions[name] ?? '');
 
+/** Every service the compose files run, in every backend. */
+const services = MESH_VARIANT_NAMES.flatMap((backend) => [
+  ...loadCompose(composeFiles(backend)).services.values(),
+]);
+
 /**
- * Every upstream image the project runs: the compose files' (every backend) and the base images of the two it
- * builds (services/Dockerfile, collector/Dockerfile), as scripts/engine/stand-ins/ensure-images.sh lists them.
+ * Every upstream image the project runs: the compose files' (every backend), and the base images (each FROM) of the
+ * images it builds, from their Dockerfiles: what scripts/engine/stand-ins/ensure-images.sh must have made.
  */
+const built = new Set(services.flatMap((s) => (s.build && s.image ? [s.image] : [])));
 const images = new Set([
-  ...MESH_VARIANT_NAMES.flatMap((backend) =>
-    [...loadCompose(composeFiles(backend)).services.values()].flatMap((s) =>
-      s.image && !s.build && !s.image.startsWith('traced-envoy-mesh/') ? [s.image] : [],
-    ),
+  ...services.flatMap((s) => (s.image && !built.has(s.image) ? [s.image] : [])),
+  ...services.flatMap((s) =>
+    s.build
+      ? [
+          ...readFileSync(path.resolve(s.build.context, s.build.dockerfile), 'utf8').matchAll(
+            /^FROM (\S+)/gm,
+          ),
+        ].map(([, image = '']) => withVersions(image))
+      : [],
   ),
-  `node:${versions.NODE_VERSION ?? ''}-bookworm-slim`,
-  `otel/opentelemetry-collector-contrib:${versions.OTELCOL_VERSION ?? ''}`,
 ]);
 
 function docker(args: string[]): string {

@@ -1,7 +1,7 @@
 // The production path (docker-compose.collector.yaml) under steady traffic while the trace store goes away: Zipkin
 // killed for 600 requests at 10 a second (a minute or more), then started again, empty. Every span of every request
 // answered from the kill on must reach the new Zipkin, counted exactly by Zipkin itself (its received-spans counter
-// starts at 0 with the new process): 19 per request, none lost and none twice. The count, not the traces read back:
+// starts at 0 with the new process): the expected tree's spans for each request, none lost and none twice. The count, not the traces read back:
 // Zipkin's in-memory store keeps the newest 10 000 spans (MEM_MAX_SPANS), fewer than 600 requests make; the newest
 // traces, which it does hold, are read back whole. What the direct path does in the same outage:
 // backend-outage.test.ts (requests survive, their spans do not). Counted in requests, not timed.
@@ -50,7 +50,7 @@ describe('through the collector, the trace store stops for 600 requests of stead
     assert.equal(
       received,
       expected,
-      'spans Zipkin received (zipkin_collector_spans_total) vs 19 per request',
+      `spans Zipkin received (zipkin_collector_spans_total) vs ${SPANS_PER_REQUEST} per request`,
     );
     for (const traceId of counted.slice(-READ_BACK)) {
       const spans = await waitForCount(under.store, traceId, SPANS_PER_REQUEST, 5000);

@@ -73,12 +73,12 @@ describe('through the collector, a restart under steady traffic', () => {
     assert.equal(
       delta('otelcol_receiver_accepted_spans'),
       expected,
-      'spans the collector accepted vs 19 per request',
+      `spans the collector accepted vs ${SPANS_PER_REQUEST} per request`,
     );
     assert.equal(
       delta('otelcol_exporter_sent_spans'),
       expected,
-      'spans a Zipkin acknowledged vs 19 per request',
+      `spans a Zipkin acknowledged vs ${SPANS_PER_REQUEST} per request`,
     );
     assert.equal(delta('otelcol_exporter_send_failed_spans'), 0, 'spans the collector gave up on');
     assert.equal(delta('otelcol_exporter_enqueue_failed_spans'), 0, 'spans the full queue refused');
@@ -108,7 +108,7 @@ describe('through the collector, a restart under steady traffic', () => {
     assert.equal(
       queued,
       accepted.length * SPANS_PER_REQUEST,
-      "the collector's queue holds 19 spans per request",
+      `the collector's queue holds ${SPANS_PER_REQUEST} spans per request`,
     );
 
     // Restarted under load: what the senders lose while it is away is counted below.
