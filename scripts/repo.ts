@@ -4,12 +4,18 @@ import path from 'node:path';
 
 export const REPO_ROOT = path.join(__dirname, '..');
 
+/**
+ * The compose service that stores the traces, whichever store runs in it (Zipkin, or Jaeger in its place): the
+ * name of its role. The Envoys and apps reach it by its alias `zipkin`, the name of the API they post to.
+ */
+export const TRACE_STORE_SERVICE = 'trace-store';
+
 /** Where a variant's spans end up, and so which API reads them back. */
 export type TraceStoreKind = 'zipkin' | 'jaeger';
 
 /**
  * The mesh's compose variants (`make … BACKEND=<variant>`). Three choices hide in them: where spans are stored
- * (Zipkin, or Jaeger in Zipkin's place), which tracer the Envoys run (Zipkin's, or OpenTelemetry's over OTLP,
+ * (Zipkin, or Jaeger in Zipkin's place, both in the service TRACE_STORE_SERVICE), which tracer the Envoys run (Zipkin's, or OpenTelemetry's over OTLP,
  * which needs Jaeger unless a collector translates) and how spans get there (straight from every Envoy and app, or through an OpenTelemetry
  * Collector: the production path). Each variant names its compose files, base first.
  */

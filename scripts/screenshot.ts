@@ -7,7 +7,7 @@ import { loadExpectedTraces, serviceNames } from './trace-check/trace-tree.ts';
 import { traceApiOf, traceStore } from './trace-check/trace-store.ts';
 import { verifyTrace } from './trace-check/verifier.ts';
 import { withZipkinTracePage } from './trace-check/zipkin-ui.ts';
-import { REPO_ROOT } from './repo.ts';
+import { REPO_ROOT, TRACE_STORE_SERVICE } from './repo.ts';
 
 const OUTPUT = path.join(REPO_ROOT, 'docs', 'zipkin-trace.png');
 
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     console.log(line);
   });
   await mesh.up({ TRACING_MODE: 'otel' });
-  const zipkin = mesh.publishedUrl('zipkin', traceApiOf('zipkin').port);
+  const zipkin = mesh.publishedUrl(TRACE_STORE_SERVICE, traceApiOf('zipkin').port);
   const result = await verifyTrace({
     url: `${mesh.publishedUrl('front-envoy', 8000)}/trace/1`,
     store: traceStore('zipkin', zipkin),

@@ -17,7 +17,7 @@ import {
   type TreeNode,
 } from './trace-check/trace-tree.ts';
 import { formatReport, verifySavedTrace, verifyTrace } from './trace-check/verifier.ts';
-import { MESH_VARIANT_NAMES } from './repo.ts';
+import { MESH_VARIANT_NAMES, TRACE_STORE_SERVICE } from './repo.ts';
 
 /** Bad input: one line on stderr, exit 2, nothing else done. */
 class UsageError extends Error {}
@@ -41,7 +41,7 @@ async function verifyLive(): Promise<boolean> {
     asked === undefined ? (runningVariant() ?? 'zipkin') : oneOf('backend', asked, MESH_VARIANT_NAMES);
   const mesh = new ComposeMesh(variant);
   const api = traceApiOf(variant);
-  const storeUrl = option('backend-url') ?? mesh.publishedUrl('zipkin', api.port);
+  const storeUrl = option('backend-url') ?? mesh.publishedUrl(TRACE_STORE_SERVICE, api.port);
   const url = option('url') ?? `${mesh.publishedUrl('front-envoy', 8000)}/trace/1`;
   const result = await verifyTrace({ url, store: traceStore(api.kind, storeUrl) });
   console.log(formatReport(result));

@@ -5,6 +5,7 @@ import { traceApiOf } from '../trace-check/trace-store.ts';
 import type { GroupPids } from './cpu-accounting.ts';
 import { load } from './load-generators.ts';
 import { AFTER_RECREATE_REQUESTS, CONNECTIONS, isOtel, OTEL_SAMPLING, type Run } from './settings.ts';
+import { TRACE_STORE_SERVICE } from '../repo.ts';
 
 export class BenchMesh {
   /** The containers whose CPU is counted, by group, as compose lists them. */
@@ -21,7 +22,7 @@ export class BenchMesh {
   private constructor(readonly mesh: ComposeMesh) {
     this.groups = { envoys: mesh.envoys, apps: mesh.apps, backend: ['zipkin'] };
     this.front = `http://${mesh.ip('front-envoy')}:8000`;
-    this.zipkin = mesh.publishedUrl('zipkin', traceApiOf('zipkin').port);
+    this.zipkin = mesh.publishedUrl(TRACE_STORE_SERVICE, traceApiOf('zipkin').port);
     this.frontAdmin = mesh.publishedUrl('front-envoy', 9901);
   }
 

@@ -3,7 +3,13 @@
 // everything it does is a compose command or `docker inspect`, so a test sees exactly what a user's engine does.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { composeFiles, MESH_VARIANT_NAMES, REPO_ROOT, type MeshVariant } from '../repo.ts';
+import {
+  composeFiles,
+  MESH_VARIANT_NAMES,
+  REPO_ROOT,
+  TRACE_STORE_SERVICE,
+  type MeshVariant,
+} from '../repo.ts';
 import { isApp, loadCompose, type ComposeProject } from './compose.ts';
 import { ENVOY_CONFIG_TARGET, readEnvoyConfig } from './envoy-config.ts';
 
@@ -352,14 +358,14 @@ function dockerSync(args: string[]): string {
 
 /**
  * The variant of the mesh that runs now, or null: the one whose compose files give the running containers what they
- * have (the zipkin service's image, front-envoy's config file), each variant as scripts/repo.ts names its files.
+ * have (the trace store's image, front-envoy's config file), each variant as scripts/repo.ts names its files.
  */
 export function runningVariant(): MeshVariant | null {
   const probe = new ComposeMesh('zipkin');
   let running: { image: string; frontConfig: string };
   try {
     running = {
-      image: dockerSync(['inspect', '--format', '{{.Config.Image}}', probe.containerId('zipkin')]),
+      image: dockerSync(['inspect', '--format', '{{.Config.Image}}', probe.containerId(TRACE_STORE_SERVICE)]),
       frontConfig: dockerSync([
         'inspect',
         '--format',
@@ -375,7 +381,7 @@ export function runningVariant(): MeshVariant | null {
       const services = loadCompose(composeFiles(variant)).services;
       const frontConfig = services.get('front-envoy')?.mounts.find((m) => m.target === ENVOY_CONFIG_TARGET);
       // Podman names an image it built or tagged without a registry localhost/NAME.
-      const image = services.get('zipkin')?.image ?? '';
+      const image = services.get(TRACE_STORE_SERVICE)?.image ?? '';
       return frontConfig?.source === running.frontConfig && running.image.endsWith(image);
     }) ?? null
   );

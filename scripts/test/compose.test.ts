@@ -16,7 +16,7 @@ import {
 } from '../mesh/compose.ts';
 import { loadExpectedTraces, type TreeNode } from '../trace-check/trace-tree.ts';
 import { checkConsistency, checkImages } from '../config-checks/consistency.ts';
-import { MESH_VARIANT_NAMES, MESH_VARIANTS, REPO_ROOT, composeFiles } from '../repo.ts';
+import { MESH_VARIANT_NAMES, MESH_VARIANTS, REPO_ROOT, TRACE_STORE_SERVICE, composeFiles } from '../repo.ts';
 
 const DCLINT = path.join(REPO_ROOT, 'node_modules', 'dclint', 'bin', 'dclint.cjs');
 
@@ -95,7 +95,7 @@ describe('compose files', () => {
     copyFileSync(path.join(REPO_ROOT, '.dclintrc.yaml'), path.join(dir, '.dclintrc.yaml'));
     dclint([file]);
     const services = merged.services as Record<string, { image?: string } | undefined>;
-    assert.match(services.zipkin?.image ?? '', /^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+    assert.match(services[TRACE_STORE_SERVICE]?.image ?? '', /^jaegertracing\/jaeger:2\.\d+\.\d+$/);
   });
 
   for (const backend of MESH_VARIANT_NAMES) {
@@ -240,7 +240,7 @@ describe('the consistency checks fail when the files disagree', () => {
   it("names a port published beyond the host's loopback", () => {
     const problems = checkConsistency(broken((text) => text.replace("'127.0.0.1:9411:9411'", "'9411:9411'")));
     assert.deepEqual(problems, [
-      "docker-compose.yaml: services.zipkin.ports: 9411 is published on 0.0.0.0, not the host's 127.0.0.1",
+      "docker-compose.yaml: services.trace-store.ports: 9411 is published on 0.0.0.0, not the host's 127.0.0.1",
     ]);
   });
 
@@ -284,10 +284,10 @@ describe('the consistency checks fail when the files disagree', () => {
   it('names an image that does not come from .env', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'compose-image-'));
     const file = path.join(dir, 'docker-compose.yaml');
-    writeFileSync(file, 'services:\n  zipkin:\n    image: openzipkin/zipkin:latest\n');
+    writeFileSync(file, 'services:\n  trace-store:\n    image: openzipkin/zipkin:latest\n');
     assert.deepEqual(checkImages([file]), [
-      'docker-compose.yaml: services.zipkin.image "openzipkin/zipkin:latest" does not take its version from .env',
-      'docker-compose.yaml: services.zipkin.image "openzipkin/zipkin:latest" uses a floating tag',
+      'docker-compose.yaml: services.trace-store.image "openzipkin/zipkin:latest" does not take its version from .env',
+      'docker-compose.yaml: services.trace-store.image "openzipkin/zipkin:latest" uses a floating tag',
     ]);
   });
 

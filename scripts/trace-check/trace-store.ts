@@ -5,7 +5,7 @@ import { MESH_VARIANTS, type MeshVariant, type TraceStoreKind } from '../repo.ts
 
 /**
  * Where a mesh variant keeps its traces: the store's API to read them with, and the container port of that API and
- * UI on the `zipkin` service (Jaeger takes Zipkin's place, under Zipkin's service name, in both Jaeger variants).
+ * UI on the trace store's service (TRACE_STORE_SERVICE: Zipkin, or Jaeger in its place).
  */
 export function traceApiOf(variant: MeshVariant): { kind: TraceStoreKind; port: number } {
   const kind = MESH_VARIANTS[variant].traceStore;

@@ -14,6 +14,7 @@ import {
 } from '../../trace-check/trace-tree.ts';
 import { formatReport, verifyTrace } from '../../trace-check/verifier.ts';
 import { assertWholeOtelTrace, meshFor } from './support.ts';
+import { TRACE_STORE_SERVICE } from '../../repo.ts';
 
 const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
 const REQUESTS_WHILE_AWAY = 20;
@@ -28,7 +29,7 @@ describe('through the OpenTelemetry Collector, Zipkin, otel mode', () => {
   });
 
   it('loses no span while Zipkin is away: every request answered meanwhile arrives whole once it is back', async () => {
-    await under.mesh.kill('zipkin', 'SIGKILL');
+    await under.mesh.kill(TRACE_STORE_SERVICE, 'SIGKILL');
     const traceIds: string[] = [];
     for (let i = 0; i < REQUESTS_WHILE_AWAY; i++) {
       const response = await fetch(`${under.front}/trace/1`);
@@ -37,7 +38,7 @@ describe('through the OpenTelemetry Collector, Zipkin, otel mode', () => {
       traceIds.push(response.headers.get('x-b3-traceid') ?? '');
     }
     // A new Zipkin, empty: what it gets of these traces can only come from the collector's queue.
-    await under.mesh.restart('zipkin');
+    await under.mesh.restart(TRACE_STORE_SERVICE);
     for (const traceId of traceIds) await assertWholeOtelTrace(under.store, traceId, 30_000);
   });
 });

@@ -16,7 +16,7 @@ import {
 } from '../../trace-check/trace-tree.ts';
 import { traceApiOf, traceStore, type TraceStore } from '../../trace-check/trace-store.ts';
 import { envoyFlushIntervalMs } from '../../mesh/envoy-config.ts';
-import { type MeshVariant } from '../../repo.ts';
+import { TRACE_STORE_SERVICE, type MeshVariant } from '../../repo.ts';
 
 /**
  * Envoy keeps a Zipkin span buffer per worker thread: a later trace arriving complete does not prove an earlier
@@ -54,7 +54,7 @@ export function meshFor(variant: MeshVariant, mode: Mode): MeshUnderTest {
     handle.front = mesh.publishedUrl('front-envoy', 8000);
     handle.frontPort = Number(new URL(handle.front).port);
     const api = traceApiOf(variant);
-    handle.storeUrl = mesh.publishedUrl('zipkin', api.port);
+    handle.storeUrl = mesh.publishedUrl(TRACE_STORE_SERVICE, api.port);
     handle.store = traceStore(api.kind, handle.storeUrl);
   });
   return handle;

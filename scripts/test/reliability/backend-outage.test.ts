@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { meshFor } from '../e2e/support.ts';
 import { assertRecovered, describeRecovery, firstCompleteTrace, SteadyTraffic } from './support.ts';
+import { TRACE_STORE_SERVICE } from '../../repo.ts';
 
 const OUTAGE_REQUESTS = 300;
 const REQUESTS_PER_SECOND = 10;
@@ -33,10 +34,10 @@ describe('the trace backend stops for 300 requests of steady traffic', () => {
 
     await traffic.send(20);
     const killedAt = Date.now();
-    await under.mesh.kill('zipkin', 'SIGKILL');
+    await under.mesh.kill(TRACE_STORE_SERVICE, 'SIGKILL');
     await traffic.send(OUTAGE_REQUESTS);
     const restartedAt = Date.now();
-    await Promise.all([under.mesh.restart('zipkin'), traffic.send(10)]);
+    await Promise.all([under.mesh.restart(TRACE_STORE_SERVICE), traffic.send(10)]);
     const backAfterMs = Date.now() - restartedAt;
     await traffic.send(20);
 

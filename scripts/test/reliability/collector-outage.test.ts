@@ -12,6 +12,7 @@ import { settledSpanCount } from '../../bench/span-counts.ts';
 import { countSpans, loadExpectedTraces } from '../../trace-check/trace-tree.ts';
 import { meshFor, waitForCount } from '../e2e/support.ts';
 import { allDeliveredThroughCollector, SteadyTraffic } from './support.ts';
+import { TRACE_STORE_SERVICE } from '../../repo.ts';
 
 const OUTAGE_REQUESTS = 600;
 const REQUESTS_PER_SECOND = 10;
@@ -29,11 +30,11 @@ describe('through the collector, the trace store stops for 600 requests of stead
     // new Zipkin counts only the requests counted here.
     await allDeliveredThroughCollector(under, traffic.traceIds.at(-1) ?? '');
     const killedAt = Date.now();
-    await under.mesh.kill('zipkin', 'SIGKILL');
+    await under.mesh.kill(TRACE_STORE_SERVICE, 'SIGKILL');
     const firstCounted = traffic.traceIds.length;
     await traffic.send(OUTAGE_REQUESTS);
     const restartedAt = Date.now();
-    await Promise.all([under.mesh.restart('zipkin'), traffic.send(20)]);
+    await Promise.all([under.mesh.restart(TRACE_STORE_SERVICE), traffic.send(20)]);
     const backAt = Date.now();
     await traffic.send(20);
 

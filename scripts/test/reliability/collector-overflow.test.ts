@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { load } from '../../bench/load-generators.ts';
 import { settledSpanCount } from '../../bench/span-counts.ts';
-import { REPO_ROOT } from '../../repo.ts';
+import { REPO_ROOT, TRACE_STORE_SERVICE } from '../../repo.ts';
 import { countSpans, loadExpectedTraces } from '../../trace-check/trace-tree.ts';
 import { collectorMetrics } from '../e2e/mesh-counters.ts';
 import { afterEnvoyFlush, meshFor } from '../e2e/support.ts';
@@ -37,7 +37,7 @@ describe('through the collector, the store gone for longer than the queue holds'
     const warmUp = new SteadyTraffic(under, 10);
     await warmUp.send(5);
     await allDeliveredThroughCollector(under, warmUp.traceIds.at(-1) ?? '');
-    await under.mesh.kill('zipkin', 'SIGKILL');
+    await under.mesh.kill(TRACE_STORE_SERVICE, 'SIGKILL');
     const before = await collectorMetrics(under.mesh);
 
     let peakRss = before('otelcol_process_memory_rss');
@@ -57,7 +57,7 @@ describe('through the collector, the store gone for longer than the queue holds'
     // Zipkin back: the queue drains into it, and as it drains the apps' SDKs, which kept what they could not
     // export in their own bounded buffers, get spans accepted again. Everything accepted must arrive.
     // Counted once the queue is empty: Zipkin may go quiet between two exports while the collector backs off.
-    await under.mesh.restart('zipkin');
+    await under.mesh.restart(TRACE_STORE_SERVICE);
     assert.equal(await collectorQueueHolds(under, 0, 120_000), 0, "the collector's queue, drained");
     // Six of the SDKs' export intervals more, for what they still held, and that delivered too.
     await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -15,6 +15,7 @@ import { countSpans, loadExpectedTraces, type TreeNode } from '../../trace-check
 import { collectorMetrics, envoyCounterSum } from '../e2e/mesh-counters.ts';
 import { afterEnvoyFlush, meshFor, type MeshUnderTest } from '../e2e/support.ts';
 import { allDeliveredThroughCollector, collectorQueueHolds, SteadyTraffic } from './support.ts';
+import { TRACE_STORE_SERVICE } from '../../repo.ts';
 
 const REQUESTS_PER_SECOND = 10;
 const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
@@ -49,9 +50,9 @@ describe('through the collector, a restart under steady traffic', () => {
     await allDeliveredThroughCollector(under, traffic.traceIds.at(-1) ?? '');
     const before = await collectorMetrics(under.mesh);
     const firstCounted = traffic.traceIds.length;
-    await Promise.all([under.mesh.restart('zipkin'), traffic.send(50)]);
+    await Promise.all([under.mesh.restart(TRACE_STORE_SERVICE), traffic.send(50)]);
     await traffic.send(50);
-    const oldZipkinExited = await under.mesh.lastExitedAt('zipkin');
+    const oldZipkinExited = await under.mesh.lastExitedAt(TRACE_STORE_SERVICE);
 
     const counted = traffic.traceIds.slice(firstCounted);
     const expected = counted.length * SPANS_PER_REQUEST;
@@ -97,7 +98,7 @@ describe('through the collector, a restart under steady traffic', () => {
     const traffic = new SteadyTraffic(under, REQUESTS_PER_SECOND);
     await traffic.send(10);
     await allDeliveredThroughCollector(under, traffic.traceIds.at(-1) ?? '');
-    await under.mesh.kill('zipkin', 'SIGKILL');
+    await under.mesh.kill(TRACE_STORE_SERVICE, 'SIGKILL');
 
     // Accepted: in the collector's queue (on disk) before it restarts.
     const acceptedStart = traffic.traceIds.length;
@@ -122,7 +123,7 @@ describe('through the collector, a restart under steady traffic', () => {
       (await envoyCounterSum(under.mesh, 'tracing.zipkin.reports_dropped')) - droppedBefore;
 
     // The store back: the queue drains into it; what follows is delivered as usual.
-    await under.mesh.restart('zipkin');
+    await under.mesh.restart(TRACE_STORE_SERVICE);
     const afterStart = traffic.traceIds.length;
     await traffic.send(20);
     const after = traffic.traceIds.slice(afterStart);

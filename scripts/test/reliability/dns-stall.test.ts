@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { ComposeProject } from '../../mesh/compose.ts';
 import { meshFor } from '../e2e/support.ts';
 import { assertRecovered, describeRecovery, firstCompleteTrace, SteadyTraffic } from './support.ts';
+import { TRACE_STORE_SERVICE } from '../../repo.ts';
 
 /**
  * The host pids of the Podman DNS server (aardvark-dns) that answers for this project's networks: it keeps one
@@ -48,12 +49,12 @@ describe('the mesh DNS stalls while the trace backend restarts', () => {
     const traffic = new SteadyTraffic(under, 10);
 
     await traffic.send(10);
-    await under.mesh.kill('zipkin', 'SIGKILL');
+    await under.mesh.kill(TRACE_STORE_SERVICE, 'SIGKILL');
     await traffic.send(30);
     for (const pid of dns) process.kill(pid, 'SIGSTOP');
     try {
       // Zipkin starts (with a new address) while nobody answers the mesh's names.
-      const restarted = under.mesh.restart('zipkin');
+      const restarted = under.mesh.restart(TRACE_STORE_SERVICE);
       await traffic.send(60);
       for (const pid of dns) process.kill(pid, 'SIGCONT');
       await restarted;

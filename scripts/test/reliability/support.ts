@@ -5,6 +5,7 @@ import { formatReport, verifyTrace, type VerifyResult } from '../../trace-check/
 import { countSpans, loadExpectedTraces } from '../../trace-check/trace-tree.ts';
 import { collectorMetrics } from '../e2e/mesh-counters.ts';
 import { afterEnvoyFlush, waitForCount, type MeshUnderTest } from '../e2e/support.ts';
+import { TRACE_STORE_SERVICE } from '../../repo.ts';
 
 /**
  * User requests to /trace/1 at a steady rate, one at a time. Counted, not timed: a slow machine makes a scenario
@@ -104,7 +105,7 @@ export async function assertRecovered(under: MeshUnderTest, recovery: Recovery):
  */
 export async function collectorAddresses(under: MeshUnderTest): Promise<string> {
   const { mesh } = under;
-  const lines = [`zipkin is at ${mesh.ip('zipkin')}`];
+  const lines = [`the trace store (zipkin) is at ${mesh.ip(TRACE_STORE_SERVICE)}`];
   for (const envoy of mesh.envoys) {
     const clusters = await mesh.httpFrom(envoy, `http://127.0.0.1:${mesh.envoyAdminPort(envoy)}/clusters`);
     const host =
