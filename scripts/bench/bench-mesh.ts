@@ -20,7 +20,7 @@ export class BenchMesh {
   private appsMode = 'otel';
 
   private constructor(readonly mesh: ComposeMesh) {
-    this.groups = { envoys: mesh.envoys, apps: mesh.apps, backend: ['zipkin'] };
+    this.groups = { envoys: mesh.envoys, apps: mesh.apps, backend: [TRACE_STORE_SERVICE] };
     this.front = `http://${mesh.ip('front-envoy')}:8000`;
     this.zipkin = mesh.publishedUrl(TRACE_STORE_SERVICE, traceApiOf('zipkin').port);
     this.frontAdmin = mesh.publishedUrl('front-envoy', 9901);
@@ -46,10 +46,17 @@ export class BenchMesh {
   /** The main process of every container, by group: resolved once, before a reading, not between two. */
   pids(): GroupPids {
     return {
-      envoys: this.groups.envoys.map((s) => this.mesh.pid(s)),
-      apps: this.groups.apps.map((s) => this.mesh.pid(s)),
-      backend: this.groups.backend.map((s) => this.mesh.pid(s)),
+      envoys: this.groups.envoys.map((s) => this.runningPid(s)),
+      apps: this.groups.apps.map((s) => this.runningPid(s)),
+      backend: this.groups.backend.map((s) => this.runningPid(s)),
     };
+  }
+
+  /** A measured group with a service that does not run would count 0 CPU for it, silently: refuse instead. */
+  private runningPid(service: string): number {
+    const pid = this.mesh.pid(service);
+    if (pid === null) throw new Error(`${service} has no running container to measure`);
+    return pid;
   }
 
   /** The URL a run loads: front-envoy's own /healthz for `limit`, the traced chain for every other run. */
