@@ -1,6 +1,6 @@
 // The mesh the runs measure: the README's mesh (Zipkin), put into each run's mode. It owns the one piece of state
 // the runs share: which TRACING_MODE the apps were last started in, so a mode change recreates them only once.
-import { ComposeMesh, runningVariant } from '../mesh/compose-mesh.ts';
+import { ComposeMesh } from '../mesh/compose-mesh.ts';
 import { traceApiOf } from '../trace-check/trace-store.ts';
 import type { GroupPids } from './cpu-accounting.ts';
 import { load } from './load-generators.ts';
@@ -29,9 +29,7 @@ export class BenchMesh {
   /** The README's mesh in otel mode, serving, its apps warm. */
   static async start(): Promise<BenchMesh> {
     const mesh = new ComposeMesh('zipkin');
-    // Another variant of the mesh mounts other configs into the sidecars: down first (see scripts/test/e2e/support.ts).
-    const running = runningVariant();
-    if (running !== null && running !== 'zipkin') await mesh.down();
+    await mesh.makeWay(); // down first if another variant runs with other Envoy configs
     await mesh.upServing({ TRACING_MODE: 'otel' });
     const bench = new BenchMesh(mesh);
     await bench.warmUpApps();

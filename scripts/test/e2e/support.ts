@@ -3,7 +3,7 @@
 // changes, e.g. the apps for another TRACING_MODE); `make test-e2e` takes it down at the end.
 import { before } from 'node:test';
 import assert from 'node:assert/strict';
-import { ComposeMesh, runningVariant } from '../../mesh/compose-mesh.ts';
+import { ComposeMesh } from '../../mesh/compose-mesh.ts';
 import {
   buildActualTrace,
   countSpans,
@@ -44,10 +44,7 @@ export function meshFor(variant: MeshVariant, mode: Mode): MeshUnderTest {
     const mesh = new ComposeMesh(variant, (line) => {
       if (process.env.MESH_VERBOSE) console.log(`  compose | ${line}`);
     });
-    // Another variant mounts other configs into the sidecars, whose network namespaces the apps share: compose
-    // recreates those in place on Docker, but Podman refuses to remove a namespace in use. Down first, then up.
-    const running = runningVariant();
-    if (running !== null && running !== variant) await mesh.down();
+    await mesh.makeWay(); // down first if another variant runs with other Envoy configs
     // TRACING_MODE from the environment, as in `TRACING_MODE=off docker compose up --build --wait`.
     await mesh.upServing({ TRACING_MODE: mode });
     handle.mesh = mesh;
