@@ -96,7 +96,7 @@ status: ## docker compose ps
 logs: ## the last lines of every service's log (SERVICE=name for one)
 	@$(COMPOSE) logs --tail 50 $(SERVICE)
 
-bench: build engine ## throughput, latency, CPU and span delivery: limit vs off vs forward vs otel (docs/benchmarks.md); leaves the mesh running
+bench: build engine ## throughput, latency, CPU and span delivery: limit vs off vs forward vs otel, direct and through the collector (docs/benchmarks.md); leaves the mesh running
 	@$(WITH_ENGINE) $(TSX) scripts/bench.ts
 
 screenshot: build engine ## docs/zipkin-trace.png: the Zipkin UI on a fresh trace, in headless Chromium (apt-get install chromium)

@@ -6,6 +6,8 @@
 //   forward  the full chain, 100 % sampling, apps copying headers by hand
 //   otel     the full chain, 100 % sampling, apps with the OpenTelemetry SDK
 //   otel-10, otel-1   the same, front-envoy sampling 10 % / 1 % of requests (the rest follow its B3 decision)
+//   collector, collector-10   otel at 100 % / 10 % on the production path (every span through the OpenTelemetry
+//                     Collector, docker-compose.collector.yaml): its own mesh, measured before the others
 // The runs are interleaved over several rounds so that drift on a shared machine hits all of them alike.
 // Then a latency run of `otel` at 50 % of its measured maximum, for a fair p99: an open model at a constant arrival
 // rate (k6, bench/constant-rate.k6.js). Not autocannon's rate limit: it sends each second's quota in one burst (a
@@ -15,6 +17,7 @@
 // and writes to .run/bench-smoke/ instead.
 import { composeVariables } from './mesh/compose.ts';
 import { BenchMesh } from './bench/bench-mesh.ts';
+import { measureCollectorPath } from './bench/collector-path.ts';
 import { measureHalfLoad } from './bench/half-load.ts';
 import { jaegerTimeToTrace } from './bench/jaeger-time-to-trace.ts';
 import { containerEngine, machine, packageVersion } from './bench/machine.ts';
@@ -26,9 +29,10 @@ import { measureStartup } from './bench/startup.ts';
 import { median } from './bench/statistics.ts';
 
 async function main(): Promise<void> {
-  // Both skipped in the smoke run: each takes the mesh down and brings up another.
+  // Skipped in the smoke run: each takes the mesh down and brings up another.
   const startup = SMOKE ? null : await measureStartup();
   const jaegerIdle = SMOKE ? null : await jaegerTimeToTrace();
+  const collectorPath = SMOKE ? null : await measureCollectorPath();
   const bench = await BenchMesh.start();
   const rounds = await measureRounds(bench);
   const halfLoad = await measureHalfLoad(
@@ -52,6 +56,7 @@ async function main(): Promise<void> {
     halfLoad,
     startup,
     jaegerIdle,
+    collectorPath,
   });
   await writeReport(results);
   for (const t of results.targets)

@@ -1,15 +1,16 @@
-// The mesh the runs measure: the README's mesh (Zipkin), put into each run's mode. It owns the one piece of state
+// The mesh the runs measure: the README's mesh (Zipkin), or the production path through the collector, put into
+// each run's mode. It owns the one piece of state
 // the runs share: which TRACING_MODE the apps were last started in, so a mode change recreates them only once.
 import { ComposeMesh } from '../mesh/compose-mesh.ts';
 import { traceApiOf } from '../trace-check/trace-store.ts';
-import type { GroupPids } from './cpu-accounting.ts';
+import { CONTAINER_GROUPS, type ContainerGroup, type GroupPids } from './cpu-accounting.ts';
 import { load } from './load-generators.ts';
-import { AFTER_RECREATE_REQUESTS, CONNECTIONS, isOtel, OTEL_SAMPLING, type Run } from './settings.ts';
-import { TRACE_STORE_SERVICE } from '../repo.ts';
+import { AFTER_RECREATE_REQUESTS, CONNECTIONS, isOtel, OTEL_SAMPLING, type MeshRun } from './settings.ts';
+import { TRACE_STORE_SERVICE, type MeshVariant } from '../repo.ts';
 
 export class BenchMesh {
   /** The containers whose CPU is counted, by group, as compose lists them. */
-  readonly groups: Record<'envoys' | 'apps' | 'backend', string[]>;
+  readonly groups: Record<ContainerGroup, string[]>;
   /**
    * front-envoy's address on the mesh network (the host reaches it as the network's gateway, as it does through
    * the published port), so no port-forwarding process of the engine is measured.
@@ -20,15 +21,19 @@ export class BenchMesh {
   private appsMode = 'otel';
 
   private constructor(readonly mesh: ComposeMesh) {
-    this.groups = { envoys: mesh.envoys, apps: mesh.apps, backend: [TRACE_STORE_SERVICE] };
+    const others = [...mesh.project.services.keys()].filter(
+      (s) => !mesh.envoys.includes(s) && !mesh.apps.includes(s) && s !== TRACE_STORE_SERVICE,
+    );
+    // Whatever else runs is the collector (the production path's; nothing on the direct path).
+    this.groups = { envoys: mesh.envoys, apps: mesh.apps, collector: others, backend: [TRACE_STORE_SERVICE] };
     this.front = `http://${mesh.ip('front-envoy')}:8000`;
     this.zipkin = mesh.publishedUrl(TRACE_STORE_SERVICE, traceApiOf('zipkin').port);
     this.frontAdmin = mesh.publishedUrl('front-envoy', 9901);
   }
 
-  /** The README's mesh in otel mode, serving, its apps warm. */
-  static async start(): Promise<BenchMesh> {
-    const mesh = new ComposeMesh('zipkin');
+  /** The README's mesh (or another variant, Zipkin storing) in otel mode, serving, its apps warm. */
+  static async start(variant: MeshVariant = 'zipkin'): Promise<BenchMesh> {
+    const mesh = new ComposeMesh(variant);
     await mesh.makeWay(); // down first if another variant runs with other Envoy configs
     await mesh.upServing({ TRACING_MODE: 'otel' });
     const bench = new BenchMesh(mesh);
@@ -43,11 +48,9 @@ export class BenchMesh {
 
   /** The main process of every container, by group: resolved once, before a reading, not between two. */
   pids(): GroupPids {
-    return {
-      envoys: this.groups.envoys.map((s) => this.runningPid(s)),
-      apps: this.groups.apps.map((s) => this.runningPid(s)),
-      backend: this.groups.backend.map((s) => this.runningPid(s)),
-    };
+    return Object.fromEntries(
+      CONTAINER_GROUPS.map((g) => [g, this.groups[g].map((s) => this.runningPid(s))]),
+    ) as GroupPids;
   }
 
   /** A measured group with a service that does not run would count 0 CPU for it, silently: refuse instead. */
@@ -58,7 +61,7 @@ export class BenchMesh {
   }
 
   /** The URL a run loads: front-envoy's own /healthz for `limit`, the traced chain for every other run. */
-  urlFor(run: Run): string {
+  urlFor(run: MeshRun): string {
     return run === 'limit' ? `${this.front}/healthz` : `${this.front}/trace/1`;
   }
 
@@ -66,7 +69,7 @@ export class BenchMesh {
    * Puts the mesh in a run's mode: the apps' TRACING_MODE (recreating them only on a change, then warming them up)
    * and Envoy sampling.
    */
-  async enter(run: Run): Promise<void> {
+  async enter(run: MeshRun): Promise<void> {
     if (run === 'limit') return; // front-envoy answers /healthz itself, untraced, in every mode
     const mode = isOtel(run) ? 'otel' : run;
     const recreate = mode !== this.appsMode;

@@ -6,15 +6,15 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { containerCpuSeconds } from '../mesh/container-cgroup.ts';
 
+/**
+ * The containers by group: the Envoys, the apps, the OpenTelemetry Collector (the production path's; none on the
+ * direct path) and the trace store.
+ */
+export const CONTAINER_GROUPS = ['envoys', 'apps', 'collector', 'backend'] as const;
+export type ContainerGroup = (typeof CONTAINER_GROUPS)[number];
+
 /** The groups of a reading, in the order the report lists them. */
-export const CPU_GROUPS = [
-  'envoys',
-  'apps',
-  'backend',
-  'engine',
-  'load_generator',
-  'rest_of_machine',
-] as const;
+export const CPU_GROUPS = [...CONTAINER_GROUPS, 'engine', 'load_generator', 'rest_of_machine'] as const;
 export type CpuGroup = (typeof CPU_GROUPS)[number];
 export type CpuSeconds = Record<CpuGroup, number>;
 
@@ -96,7 +96,7 @@ function benchmarkCpuSeconds(): number {
 export interface CpuReading {
   at: number;
   machine: number;
-  containers: Record<'envoys' | 'apps' | 'backend', number>;
+  containers: Record<ContainerGroup, number>;
   engine: Map<string, number>;
   benchmark: number;
 }
@@ -108,11 +108,10 @@ export function readCpu(pids: GroupPids): CpuReading {
   return {
     at: performance.now() / 1000,
     machine: machineBusySeconds(),
-    containers: {
-      envoys: container(pids.envoys),
-      apps: container(pids.apps),
-      backend: container(pids.backend),
-    },
+    containers: Object.fromEntries(CONTAINER_GROUPS.map((g) => [g, container(pids[g])])) as Record<
+      ContainerGroup,
+      number
+    >,
     engine: engineCpuSeconds(),
     benchmark: benchmarkCpuSeconds(),
   };
@@ -120,10 +119,11 @@ export function readCpu(pids: GroupPids): CpuReading {
 
 /** CPU seconds each group used between two readings; the rest of the machine is what no group accounts for. */
 export function cpuBetween(before: CpuReading, after: CpuReading): CpuSeconds & { seconds: number } {
+  const containers = Object.fromEntries(
+    CONTAINER_GROUPS.map((g) => [g, after.containers[g] - before.containers[g]]),
+  ) as Record<ContainerGroup, number>;
   const used = {
-    envoys: after.containers.envoys - before.containers.envoys,
-    apps: after.containers.apps - before.containers.apps,
-    backend: after.containers.backend - before.containers.backend,
+    ...containers,
     // A process that started in between counts whole; one that ended took its CPU with it (rest of machine).
     engine: [...after.engine].reduce(
       (sum, [pid, seconds]) => sum + seconds - (before.engine.get(pid) ?? 0),
@@ -139,7 +139,7 @@ export function cpuBetween(before: CpuReading, after: CpuReading): CpuSeconds & 
   };
 }
 
-export type GroupPids = Record<'envoys' | 'apps' | 'backend', (number | null)[]>;
+export type GroupPids = Record<ContainerGroup, (number | null)[]>;
 
 /**
  * What each group uses per second while the mesh serves nothing: healthchecks, the exporters' and Envoy's flush

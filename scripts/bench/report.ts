@@ -6,11 +6,12 @@ import path from 'node:path';
 import { envoyFlushIntervalMs } from '../mesh/envoy-config.ts';
 import type { TimeToTrace } from '../trace-check/time-to-trace.ts';
 import { REPO_ROOT } from '../repo.ts';
-import { CPU_GROUPS } from './cpu-accounting.ts';
-import { meshCpuMsPerRequest, type BenchResults } from './results.ts';
+import { CPU_GROUPS, type CpuGroup } from './cpu-accounting.ts';
+import { meshCpuMsPerRequest, type BenchResults, type RunSummary } from './results.ts';
 import { round3 } from './statistics.ts';
 import {
   AFTER_RECREATE_REQUESTS,
+  COLLECTOR_RUNS,
   DOC,
   OUT_DIR,
   RUNS,
@@ -49,14 +50,31 @@ export async function writeReport(results: BenchResults): Promise<void> {
   console.log(`bench: wrote ${path.relative(REPO_ROOT, file)} and ${path.relative(REPO_ROOT, DOC)}`);
 }
 
+/** A group's CPU per 1000 requests; undefined in a results file from before the group existed. */
+const cpuOf = (x: RunSummary, group: CpuGroup): number | undefined =>
+  (x.cpu_seconds_per_1000_requests as Partial<Record<CpuGroup, number>>)[group];
+
 /** Milliseconds of the whole machine's CPU per request in a run, every group together. */
 const machineMsPerRequest = (r: BenchResults, run: Run) =>
-  round3(CPU_GROUPS.reduce((sum, g) => sum + r.runs[run].cpu_seconds_per_1000_requests[g], 0));
+  round3(CPU_GROUPS.reduce((sum, g) => sum + (cpuOf(r.runs[run], g) ?? 0), 0));
+
+/** One row of a runs table: load, latency, errors, CPU per 1000 requests by group, the apps' peak memory. */
+const runRow = (run: string, x: RunSummary) =>
+  `| ${run} | ${x.rps} | ${x.p50_ms} | ${x.p90_ms} | ${x.p99_ms} | ${x.errors} of ${x.requests} | ${CPU_GROUPS.map((g) => cpuOf(x, g) ?? '-').join(' | ')} | ${run === 'limit' ? '-' : x.apps_peak_rss_mib} |`;
+
+const RUNS_TABLE_HEADER = `| run | req/s | p50 ms | p90 ms | p99 ms | errors | CPU s / 1000 req, Envoys | apps | collector | Zipkin | engine | load generator | rest of machine | apps' peak RSS MiB |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`;
+
+/** The collector's throughput against the direct path's, 100 % / 10 %; '-' for a results file from before it. */
+const collectorVsDirect = (r: BenchResults) =>
+  r.collector_path
+    ? COLLECTOR_RUNS.map((run) => r.collector_path?.throughput_vs_direct[run]).join(' / ')
+    : '-';
 
 function page(all: BenchResults[]): string {
   const side = all.map(
     (r) =>
-      `| ${r.engine} | ${r.date.slice(0, 10)} | ${r.runs.off.rps} | ${r.throughput_vs_off['otel-1']} | ${r.throughput_vs_off['otel-10']} | ${r.throughput_vs_off.otel} | ${(['off', 'otel-1', 'otel-10', 'otel'] as const).map((run) => meshCpuMsPerRequest(r.runs[run])).join(' / ')} | ${(['off', 'otel-10', 'otel'] as const).map((run) => machineMsPerRequest(r, run)).join(' / ')} | ${r.targets.filter((t) => t.holds).length} of ${r.targets.length} |`,
+      `| ${r.engine} | ${r.date.slice(0, 10)} | ${r.runs.off.rps} | ${r.throughput_vs_off['otel-1']} | ${r.throughput_vs_off['otel-10']} | ${r.throughput_vs_off.otel} | ${(['off', 'otel-1', 'otel-10', 'otel'] as const).map((run) => meshCpuMsPerRequest(r.runs[run])).join(' / ')} | ${(['off', 'otel-10', 'otel'] as const).map((run) => machineMsPerRequest(r, run)).join(' / ')} | ${collectorVsDirect(r)} | ${r.targets.filter((t) => t.holds).length} of ${r.targets.length} |`,
   );
   return `# Benchmarks
 
@@ -65,8 +83,8 @@ Written by \`make bench\` ([scripts/bench.ts](../scripts/bench.ts)) on the engin
 the rows of one engine with each other (ratios), not with other machines. Why the engines differ, and where the cost
 goes: [profiling.md](profiling.md).
 
-| engine | date | off req/s | throughput ÷ off: otel-1 | otel-10 | otel | CPU ms / req without store and load generator: off / otel-1 / otel-10 / otel | the whole machine: off / otel-10 / otel | targets held |
-|---|---|---|---|---|---|---|---|---|
+| engine | date | off req/s | throughput ÷ off: otel-1 | otel-10 | otel | CPU ms / req without store and load generator: off / otel-1 / otel-10 / otel | the whole machine: off / otel-10 / otel | through the collector ÷ direct: 100 % / 10 % | targets held |
+|---|---|---|---|---|---|---|---|---|---|
 ${side.join('\n')}
 
 The ratios are medians of the rounds' ratios; the CPU is per request, net of what each part uses at idle. What sampling buys: the otel-1 and otel-10 columns against otel's.
@@ -76,11 +94,7 @@ ${all.map(markdown).join('\n\n')}
 }
 
 function markdown(r: BenchResults): string {
-  const rows = RUNS.map((run) => {
-    const x = r.runs[run];
-    const cpu = x.cpu_seconds_per_1000_requests;
-    return `| ${run} | ${x.rps} | ${x.p50_ms} | ${x.p90_ms} | ${x.p99_ms} | ${x.errors} of ${x.requests} | ${CPU_GROUPS.map((g) => cpu[g]).join(' | ')} | ${run === 'limit' ? '-' : x.apps_peak_rss_mib} |`;
-  });
+  const rows = RUNS.map((run) => runRow(run, r.runs[run]));
   const h = r.latency_at_half_otel_max;
   const t = r.time_to_trace;
   const ttt = (x: TimeToTrace | null) =>
@@ -98,8 +112,7 @@ function markdown(r: BenchResults): string {
   The mesh runs in containers (\`docker compose up\`), all of it on this machine: the load generator competes with it for the CPUs.
 - CPU, the whole machine's, by group: each container from its cgroup; the engine's processes outside the containers (daemons, shims, port proxies, the healthcheck scheduler); the load generator; the rest of the machine (the kernel's network work, anything else). At idle, per second: ${CPU_GROUPS.map((g) => `${g.replaceAll('_', ' ')} ${idle[g]}`).join(', ')} CPU-seconds (healthchecks, timers, the engine's loops), taken off every run's figures below.
 
-| run | req/s | p50 ms | p90 ms | p99 ms | errors | CPU s / 1000 req, Envoys | apps | Zipkin | engine | load generator | rest of machine | apps' peak RSS MiB |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
+${RUNS_TABLE_HEADER}
 ${rows.join('\n')}
 
 - **limit**: front-envoy alone, answering \`/healthz\` itself. **off**: the whole chain, sampling 0 % in every Envoy and
@@ -131,8 +144,30 @@ ${rows.join('\n')}
   }. Most of it is Zipkin's start (its JVM): front-envoy waits for Zipkin to be healthy, the rest of the mesh starts beside it. ${r.engine.startsWith('Podman') ? "On this project's Podman the healthcheck scheduler probes a starting container every second ([engine.md](engine.md))." : "On Docker each container's first probe comes one healthcheck interval (docker-compose.yaml) after it starts, so Zipkin and then front-envoy each wait at least that long."}
 
 
+${collectorSection(r)}
+
 | target | result |
 |---|---|
 ${r.targets.map((t) => `| ${t.target} | ${t.measured}: ${yes(t.holds)} |`).join('\n')}
 `;
+}
+
+/** The production path's rows: the same runs through the OpenTelemetry Collector, on a mesh of its own. */
+function collectorSection(r: BenchResults): string {
+  const c = r.collector_path;
+  if (c === null) return '- Through the OpenTelemetry Collector: not measured in this run.';
+  const idle = c.idle_cpu_seconds_per_second;
+  const t = c.time_to_trace_idle;
+  return `### Through the OpenTelemetry Collector
+
+The production path ([collector.md](collector.md)): the same otel runs at 100 % (**collector**) and 10 %
+(**collector-10**), every span through the collector to Zipkin, on its own mesh (\`docker-compose.collector.yaml\`)
+measured before the direct rounds, in the same way (its own idle CPU per second taken off: ${CPU_GROUPS.map((g) => `${g.replaceAll('_', ' ')} ${idle[g]}`).join(', ')}).
+Throughput against the direct path's otel and otel-10: ${COLLECTOR_RUNS.map((run) => `${c.throughput_vs_direct[run]} ×`).join(' and ')} (medians of rounds minutes apart, not paired).
+
+${RUNS_TABLE_HEADER}
+${COLLECTOR_RUNS.map((run) => runRow(run, c.runs[run])).join('\n')}
+
+Span delivery: ${c.span_delivery.received} spans received by Zipkin of ${c.span_delivery.expected} expected. Time to a complete trace
+through the collector, idle: p50 ${t.p50_ms} ms, p95 ${t.p95_ms} ms, max ${t.max_ms} ms${t.incomplete ? `, ${t.incomplete} of ${t.samples} incomplete` : ''} (${t.samples} requests).`;
 }

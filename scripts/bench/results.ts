@@ -3,9 +3,17 @@ import type { TimeToTrace } from '../trace-check/time-to-trace.ts';
 import { CPU_GROUPS, type CpuSeconds } from './cpu-accounting.ts';
 import type { HalfLoad } from './half-load.ts';
 import type { LoadResult } from './load-generators.ts';
-import type { Rounds } from './rounds.ts';
+import type { CollectorPath } from './collector-path.ts';
+import type { RoundsOf, Rounds } from './rounds.ts';
 import type { Startup } from './startup.ts';
-import { RUNS, SPANS_PER_REQUEST, type Run } from './settings.ts';
+import {
+  COLLECTOR_RUNS,
+  RUNS,
+  SPANS_PER_REQUEST,
+  type CollectorRun,
+  type MeshRun,
+  type Run,
+} from './settings.ts';
 import { median, round1, round3 } from './statistics.ts';
 
 export interface RunSummary {
@@ -72,13 +80,22 @@ export interface BenchResults {
   span_delivery: { expected: number; received: number; spans_per_request: number };
   /** Each run's throughput against off's: the median of the rounds' ratios (see vsOff). */
   throughput_vs_off: Record<Run, number>;
+  /** The production path, through the OpenTelemetry Collector (collector-path.ts); null in the smoke run. */
+  collector_path: {
+    idle_cpu_seconds_per_second: CpuSeconds;
+    runs: Record<CollectorRun, RunSummary>;
+    /** Against the direct path's otel run at the same sampling: medians of the rounds, from different minutes. */
+    throughput_vs_direct: Record<CollectorRun, number>;
+    time_to_trace_idle: TimeToTrace;
+    span_delivery: { expected: number; received: number };
+  } | null;
   targets: Target[];
 }
 
 /** Every run's rounds summarized: medians of the rounds, errors and requests summed. */
-function summarize(rounds: Rounds): Record<Run, RunSummary> {
+function summarize<R extends MeshRun>(rounds: RoundsOf<R>, runs: readonly R[]): Record<R, RunSummary> {
   return Object.fromEntries(
-    RUNS.map((run) => {
+    runs.map((run) => {
       const all = rounds.runs[run];
       return [
         run,
@@ -97,8 +114,11 @@ function summarize(rounds: Rounds): Record<Run, RunSummary> {
         },
       ];
     }),
-  ) as Record<Run, RunSummary>;
+  ) as Record<R, RunSummary>;
 }
+
+const idleOf = (rounds: { idlePerSecond: CpuSeconds }) =>
+  Object.fromEntries(CPU_GROUPS.map((g) => [g, round3(rounds.idlePerSecond[g])])) as CpuSeconds;
 
 const latency = (result: LoadResult): Latency => ({
   p50_ms: result.p50,
@@ -116,8 +136,9 @@ export function benchResults(measured: {
   halfLoad: HalfLoad;
   startup: Startup | null;
   jaegerIdle: TimeToTrace | null;
+  collectorPath: CollectorPath | null;
 }): BenchResults {
-  const { rounds, halfLoad, jaegerIdle } = measured;
+  const { rounds, halfLoad, jaegerIdle, collectorPath } = measured;
   /**
    * A run's throughput against off's, paired by round (the runs of one round are seconds apart) and the median
    * taken of those ratios: this shared machine's speed drifted by a third between rounds of one benchmark, and a
@@ -127,15 +148,15 @@ export function benchResults(measured: {
     round3(median(rounds.runs[run].map((result, i) => result.rps / (rounds.runs.off[i]?.rps ?? Number.NaN))));
   const half = halfLoad.otel;
   const zipkinIdle = halfLoad.timeToTraceIdle;
-  const runs = summarize(rounds);
+  const runs = summarize(rounds, RUNS);
+  const collector = collectorPath === null ? null : summarize(collectorPath, COLLECTOR_RUNS);
+  const direct: Record<CollectorRun, Run> = { collector: 'otel', 'collector-10': 'otel-10' };
   return {
     machine: measured.machine,
     engine: measured.engine,
     date: new Date().toISOString(),
     settings: measured.settings,
-    idle_cpu_seconds_per_second: Object.fromEntries(
-      CPU_GROUPS.map((g) => [g, round3(rounds.idlePerSecond[g])]),
-    ) as CpuSeconds,
+    idle_cpu_seconds_per_second: idleOf(rounds),
     runs,
     latency_at_half_otel_max: {
       rate_rps: halfLoad.rate,
@@ -154,7 +175,19 @@ export function benchResults(measured: {
       spans_per_request: SPANS_PER_REQUEST,
     },
     throughput_vs_off: Object.fromEntries(RUNS.map((run) => [run, vsOff(run)])) as Record<Run, number>,
-    targets: targets({ runs, vsOff, halfLoad, delivery: rounds, zipkinIdle, jaegerIdle }),
+    collector_path:
+      collectorPath === null || collector === null
+        ? null
+        : {
+            idle_cpu_seconds_per_second: idleOf(collectorPath),
+            runs: collector,
+            throughput_vs_direct: Object.fromEntries(
+              COLLECTOR_RUNS.map((run) => [run, round3(collector[run].rps / runs[direct[run]].rps)]),
+            ) as Record<CollectorRun, number>,
+            time_to_trace_idle: collectorPath.timeToTraceIdle,
+            span_delivery: { expected: collectorPath.spansExpected, received: collectorPath.spansReceived },
+          },
+    targets: targets({ runs, vsOff, halfLoad, delivery: rounds, zipkinIdle, jaegerIdle, collectorPath }),
   };
 }
 
@@ -166,6 +199,7 @@ function targets(m: {
   delivery: { spansExpected: number; spansReceived: number };
   zipkinIdle: TimeToTrace;
   jaegerIdle: TimeToTrace | null;
+  collectorPath: CollectorPath | null;
 }): Target[] {
   const throughput = (run: Run, percent: number, atLeast: number): Target => ({
     target: `otel at ${percent} % vs off, throughput ≥ ${atLeast} ×`,
@@ -175,7 +209,14 @@ function targets(m: {
   const meshCpu = round3(meshCpuMsPerRequest(m.runs['otel-10']) / meshCpuMsPerRequest(m.runs.off));
   const half = m.halfLoad.otel;
   const offP99 = m.halfLoad.off.p99;
-  const idle = [m.zipkinIdle, ...(m.jaegerIdle === null ? [] : [m.jaegerIdle])];
+  // Every time to a complete trace measured idle, and every span delivery, by where the spans went.
+  const idle: [string, TimeToTrace][] = [['Zipkin', m.zipkinIdle]];
+  if (m.jaegerIdle !== null) idle.push(['Jaeger', m.jaegerIdle]);
+  const deliveries: [string, { spansExpected: number; spansReceived: number }][] = [['direct', m.delivery]];
+  if (m.collectorPath !== null) {
+    idle.push(['Zipkin through the collector', m.collectorPath.timeToTraceIdle]);
+    deliveries.push(['through the collector', m.collectorPath]);
+  }
   return [
     throughput('otel-1', 1, 0.95),
     throughput('otel-10', 10, 0.9),
@@ -194,13 +235,15 @@ function targets(m: {
     {
       // A surplus is not a loss: requests a client abandons are traced but not in the sampling counter (profiling.md).
       target: 'span delivery: every expected span of every otel run',
-      measured: `${m.delivery.spansReceived} of ${m.delivery.spansExpected}`,
-      holds: m.delivery.spansReceived >= m.delivery.spansExpected,
+      measured: deliveries.map(([path, d]) => `${path} ${d.spansReceived} of ${d.spansExpected}`).join('; '),
+      holds: deliveries.every(([, d]) => d.spansReceived >= d.spansExpected),
     },
     {
-      target: `time to a complete trace, p95 ≤ 1 s idle (Zipkin${m.jaegerIdle === null ? '' : ', Jaeger'})`,
-      measured: idle.map((t) => `p95 ${t.p95_ms} ms, ${t.incomplete} incomplete`).join('; '),
-      holds: idle.every((t) => t.incomplete === 0 && t.p95_ms <= 1000),
+      target: `time to a complete trace, p95 ≤ 1 s idle (${idle.map(([store]) => store).join(', ')})`,
+      measured: idle
+        .map(([store, t]) => `${store} p95 ${t.p95_ms} ms, ${t.incomplete} incomplete`)
+        .join('; '),
+      holds: idle.every(([, t]) => t.incomplete === 0 && t.p95_ms <= 1000),
     },
   ];
 }

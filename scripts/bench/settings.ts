@@ -47,8 +47,22 @@ export type Run = (typeof RUNS)[number];
 const RUN_ORDER: readonly Run[] = ['limit', 'otel', 'otel-10', 'otel-1', 'forward', 'off'];
 export const runOrder = (round: number) => (round % 2 === 1 ? RUN_ORDER : [...RUN_ORDER].reverse());
 
+/**
+ * The production path's runs (docker-compose.collector.yaml): otel at 100 % and 10 %, every span through the
+ * OpenTelemetry Collector. Measured on their own mesh before the direct rounds, round after round, in the same way.
+ */
+export const COLLECTOR_RUNS = ['collector', 'collector-10'] as const;
+export type CollectorRun = (typeof COLLECTOR_RUNS)[number];
+export type MeshRun = Run | CollectorRun;
+
 /** The otel runs and the share of requests front-envoy samples in each: the edge decides, the rest follow B3. */
-export const OTEL_SAMPLING: Partial<Record<Run, number>> = { otel: 100, 'otel-10': 10, 'otel-1': 1 };
-export const isOtel = (run: Run) => OTEL_SAMPLING[run] !== undefined;
+export const OTEL_SAMPLING: Partial<Record<MeshRun, number>> = {
+  otel: 100,
+  'otel-10': 10,
+  'otel-1': 1,
+  collector: 100,
+  'collector-10': 10,
+};
+export const isOtel = (run: MeshRun) => OTEL_SAMPLING[run] !== undefined;
 
 export const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
