@@ -11,7 +11,12 @@ import {
   type MeshVariant,
 } from '../repo.ts';
 import { isApp, loadCompose, type ComposeProject } from './compose.ts';
-import { ENVOY_CONFIG_TARGET, readEnvoyConfig } from './envoy-config.ts';
+import {
+  ENVOY_CONFIG_TARGET,
+  envoyDnsRefreshMs,
+  envoyFlushIntervalMs,
+  readEnvoyConfig,
+} from './envoy-config.ts';
 
 const run = promisify(execFile);
 
@@ -111,13 +116,47 @@ export class ComposeMesh {
     for (let attempt = 1; ; attempt++) {
       await this.up(env);
       const problem = await this.firstRequestProblem();
-      if (problem === null) return;
+      if (problem === null) return this.untilEnvoysResolve();
       const report = `the mesh is up but /trace/1 does not answer 200 (${problem});
 ${await this.networkReport()}`;
       if (attempt === 2) throw new MeshError(report);
       console.warn(`compose-mesh: ${report}
 compose-mesh: taking the mesh down and up again`);
       await this.down();
+    }
+  }
+
+  /**
+   * The request path answered, but the Envoys' spans go to a collector this `up` may have recreated: it has no
+   * healthcheck (`--wait` does not wait for it), on Podman it comes back at a new address, and an Envoy that still
+   * connects to the old one waits out its connect timeout and drops that report (seen: a trace with none of the
+   * Envoys' spans right after switching variants in place). So where a collector runs, requests go through until
+   * every Envoy has had a report accepted since (the Zipkin tracer's `reports_sent`, counted on a 2xx answer; the
+   * OpenTelemetry tracer counts only `spans_sent`, spans handed to its exporter: there, at least a flush has passed).
+   */
+  private async untilEnvoysResolve(): Promise<void> {
+    if (!this.project.services.has('otel-collector')) return;
+    const reportsSent = async (envoy: string) => {
+      const port = this.envoyAdminPort(envoy);
+      const stats = await this.httpFrom(
+        envoy,
+        `http://127.0.0.1:${port}/stats?filter=^tracing\\.(zipkin\\.reports_sent|opentelemetry\\.spans_sent)$`,
+      );
+      return [...stats.body.matchAll(/: (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const before = await Promise.all(this.envoys.map(reportsSent));
+    const url = `${this.publishedUrl('front-envoy', 8000)}/trace/1`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(envoyFlushIntervalMs(), envoyDnsRefreshMs()) + 250),
+      );
+      const now = await Promise.all(this.envoys.map(reportsSent));
+      const waiting = this.envoys.filter((_, i) => (now[i] ?? 0) <= (before[i] ?? 0));
+      if (waiting.length === 0) return;
+      if (Date.now() > deadline)
+        throw new MeshError(`no span report of ${waiting.join(', ')} accepted by the collector in 30 s`);
     }
   }
 

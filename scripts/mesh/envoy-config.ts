@@ -36,6 +36,20 @@ export interface EnvoyCluster {
   /** The internal listeners (of the same Envoy) this cluster's endpoints name. */
   internalListeners: string[];
   http2: boolean;
+  /**
+   * How often a DNS cluster (LOGICAL_DNS, STRICT_DNS) asks for its name again (`dns_refresh_rate`, Envoy's default
+   * 5 s), in ms; null for a cluster that resolves nothing.
+   */
+  dnsRefreshMs: number | null;
+}
+
+/** Envoy's default `dns_refresh_rate`. */
+const ENVOY_DEFAULT_DNS_REFRESH_MS = 5000;
+
+/** A protobuf Duration as YAML writes it ("1s", "0.5s"), in ms; Envoy's default when absent. */
+function durationMs(value: unknown): number {
+  const seconds = typeof value === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(value)?.[1] : undefined;
+  return seconds === undefined ? ENVOY_DEFAULT_DNS_REFRESH_MS : Number(seconds) * 1000;
 }
 
 export interface EnvoyConfig {
@@ -152,6 +166,7 @@ export function parseEnvoyConfig(text: string, file: string): EnvoyConfig {
         .map((address) => obj(address.envoy_internal_address).server_listener_name)
         .filter((name) => typeof name === 'string'),
       http2: findAll(cluster, 'http2_protocol_options').length > 0,
+      dnsRefreshMs: /_DNS$/.test(String(cluster.type)) ? durationMs(cluster.dns_refresh_rate) : null,
     })),
     flushIntervalMs: flushIntervalMs(bootstrap),
     dnsResolver: dnsResolver(bootstrap),
@@ -176,4 +191,17 @@ export function mountedEnvoyConfigs(project: ComposeProject): Map<string, EnvoyC
 export function envoyFlushIntervalMs(): number {
   const files = globSync(['envoy/**/*.yaml'], { cwd: REPO_ROOT });
   return Math.max(...files.map((file) => readEnvoyConfig(path.join(REPO_ROOT, file)).flushIntervalMs));
+}
+
+/**
+ * The longest DNS refresh of any cluster of any Envoy config in the repo: after that long, every Envoy has asked for
+ * every name again. A container recreated in place (Podman gives it a new address) is reached by every Envoy then.
+ */
+export function envoyDnsRefreshMs(): number {
+  const files = globSync(['envoy/**/*.yaml'], { cwd: REPO_ROOT });
+  return Math.max(
+    ...files.flatMap((file) =>
+      readEnvoyConfig(path.join(REPO_ROOT, file)).clusters.flatMap((c) => c.dnsRefreshMs ?? []),
+    ),
+  );
 }
