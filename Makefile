@@ -11,7 +11,8 @@ NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
 # BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); BACKEND=otel-tracer also swaps Envoy's
 # Zipkin tracer for its OpenTelemetry tracer (docker-compose.otel-tracer.yaml); BACKEND=collector and
 # jaeger-collector send every span through an OpenTelemetry Collector (docker-compose.collector.yaml), and
-# otel-tracer-collector does so with Envoy's OpenTelemetry tracer (docker-compose.otel-tracer-collector.yaml).
+# otel-tracer-collector does so with Envoy's OpenTelemetry tracer (docker-compose.otel-tracer-collector.yaml);
+# collector-tail-sampling keeps the traces with errors or slow requests and a tenth of the rest (docker-compose.tail-sampling.yaml).
 # scripts/repo.ts names the same files (MESH_VARIANTS); a test holds the two together.
 # TRACING_MODE=otel|forward|off is read by compose from the environment, as in `TRACING_MODE=off docker compose up`.
 BACKEND ?= zipkin
@@ -21,7 +22,8 @@ COMPOSE_FILES_otel-tracer := $(COMPOSE_FILES_jaeger) -f docker-compose.otel-trac
 COMPOSE_FILES_collector := $(COMPOSE_FILES_zipkin) -f docker-compose.collector.yaml
 COMPOSE_FILES_jaeger-collector := $(COMPOSE_FILES_jaeger) -f docker-compose.collector.yaml
 COMPOSE_FILES_otel-tracer-collector := $(COMPOSE_FILES_collector) -f docker-compose.otel-tracer-collector.yaml
-COMPOSE_FILES = $(or $(COMPOSE_FILES_$(BACKEND)),$(error BACKEND must be zipkin, jaeger, otel-tracer, collector, jaeger-collector or otel-tracer-collector, not "$(BACKEND)"))
+COMPOSE_FILES_collector-tail-sampling := $(COMPOSE_FILES_collector) -f docker-compose.tail-sampling.yaml
+COMPOSE_FILES = $(or $(COMPOSE_FILES_$(BACKEND)),$(error BACKEND must be zipkin, jaeger, otel-tracer, collector, jaeger-collector, otel-tracer-collector or collector-tail-sampling, not "$(BACKEND)"))
 # Points the docker CLI at the engine (Docker as it is, or the project's Podman: scripts/engine/engine.sh).
 WITH_ENGINE := eval "$$(scripts/engine/engine.sh env)" &&
 COMPOSE = $(WITH_ENGINE) docker compose $(COMPOSE_FILES)

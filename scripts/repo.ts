@@ -41,6 +41,11 @@ export const MESH_VARIANTS = {
     envoyTracer: 'opentelemetry',
     files: ['docker-compose.yaml', 'docker-compose.jaeger.yaml', 'docker-compose.otel-tracer.yaml'],
   },
+  'collector-tail-sampling': {
+    traceStore: 'zipkin',
+    envoyTracer: 'zipkin',
+    files: ['docker-compose.yaml', 'docker-compose.collector.yaml', 'docker-compose.tail-sampling.yaml'],
+  },
   'otel-tracer-collector': {
     traceStore: 'zipkin',
     envoyTracer: 'opentelemetry',
