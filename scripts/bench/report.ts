@@ -27,13 +27,15 @@ const resultsFileOf = (engine: string) =>
 
 /** Every engine's latest results in OUT_DIR (Podman first). */
 function allResults(): BenchResults[] {
-  return readdirSync(OUT_DIR)
-    .filter((name) => name.endsWith('.json'))
-    .map((name) => JSON.parse(readFileSync(path.join(OUT_DIR, name), 'utf8')) as Partial<BenchResults>)
-    // A file from before the collector rows has none: read as not measured.
-    .map((r) => ({ ...r, collector_path: r.collector_path ?? null }))
-    .filter((r): r is BenchResults => typeof r.engine === 'string')
-    .sort((a, b) => b.engine.localeCompare(a.engine));
+  return (
+    readdirSync(OUT_DIR)
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => JSON.parse(readFileSync(path.join(OUT_DIR, name), 'utf8')) as Partial<BenchResults>)
+      // A file from before the collector rows has none: read as not measured.
+      .map((r) => ({ ...r, collector_path: r.collector_path ?? null }))
+      .filter((r): r is BenchResults => typeof r.engine === 'string')
+      .sort((a, b) => b.engine.localeCompare(a.engine))
+  );
 }
 
 /**
