@@ -10,6 +10,9 @@ export const REPO_ROOT = path.join(__dirname, '..');
  */
 export const TRACE_STORE_SERVICE = 'trace-store';
 
+/** The OpenTelemetry Collector's compose service on the production path (docker-compose.collector.yaml). */
+export const COLLECTOR_SERVICE = 'otel-collector';
+
 /** Where a variant's spans end up, and so which API reads them back. */
 export type TraceStoreKind = 'zipkin' | 'jaeger';
 

@@ -6,7 +6,7 @@ import { traceApiOf } from '../trace-check/trace-store.ts';
 import { CONTAINER_GROUPS, type ContainerGroup, type GroupPids } from './cpu-accounting.ts';
 import { load } from './load-generators.ts';
 import { AFTER_RECREATE_REQUESTS, CONNECTIONS, isOtel, OTEL_SAMPLING, type MeshRun } from './settings.ts';
-import { TRACE_STORE_SERVICE, type MeshVariant } from '../repo.ts';
+import { COLLECTOR_SERVICE, TRACE_STORE_SERVICE, type MeshVariant } from '../repo.ts';
 
 export class BenchMesh {
   /** The containers whose CPU is counted, by group, as compose lists them. */
@@ -21,11 +21,9 @@ export class BenchMesh {
   private appsMode = 'otel';
 
   private constructor(readonly mesh: ComposeMesh) {
-    const others = [...mesh.project.services.keys()].filter(
-      (s) => !mesh.envoys.includes(s) && !mesh.apps.includes(s) && s !== TRACE_STORE_SERVICE,
-    );
-    // Whatever else runs is the collector (the production path's; nothing on the direct path).
-    this.groups = { envoys: mesh.envoys, apps: mesh.apps, collector: others, backend: [TRACE_STORE_SERVICE] };
+    // The collector runs on the production path only; the direct path's group is empty.
+    const collector = mesh.project.services.has(COLLECTOR_SERVICE) ? [COLLECTOR_SERVICE] : [];
+    this.groups = { envoys: mesh.envoys, apps: mesh.apps, collector, backend: [TRACE_STORE_SERVICE] };
     this.front = `http://${mesh.ip('front-envoy')}:8000`;
     this.zipkin = mesh.publishedUrl(TRACE_STORE_SERVICE, traceApiOf('zipkin').port);
     this.frontAdmin = mesh.publishedUrl('front-envoy', 9901);

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import {
   composeFiles,
   MESH_VARIANT_NAMES,
+  COLLECTOR_SERVICE,
   REPO_ROOT,
   TRACE_STORE_SERVICE,
   type MeshVariant,
@@ -116,7 +117,7 @@ export class ComposeMesh {
     for (let attempt = 1; ; attempt++) {
       await this.up(env);
       const problem = await this.firstRequestProblem();
-      if (problem === null) return this.untilEnvoysResolve();
+      if (problem === null) return this.untilEnvoysReachCollector();
       const report = `the mesh is up but /trace/1 does not answer 200 (${problem});
 ${await this.networkReport()}`;
       if (attempt === 2) throw new MeshError(report);
@@ -134,16 +135,10 @@ compose-mesh: taking the mesh down and up again`);
    * every Envoy has had a report accepted since (the Zipkin tracer's `reports_sent`, counted on a 2xx answer; the
    * OpenTelemetry tracer counts only `spans_sent`, spans handed to its exporter: there, at least a flush has passed).
    */
-  private async untilEnvoysResolve(): Promise<void> {
-    if (!this.project.services.has('otel-collector')) return;
-    const reportsSent = async (envoy: string) => {
-      const port = this.envoyAdminPort(envoy);
-      const stats = await this.httpFrom(
-        envoy,
-        `http://127.0.0.1:${port}/stats?filter=^tracing\\.(zipkin\\.reports_sent|opentelemetry\\.spans_sent)$`,
-      );
-      return [...stats.body.matchAll(/: (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-    };
+  private async untilEnvoysReachCollector(): Promise<void> {
+    if (!this.project.services.has(COLLECTOR_SERVICE)) return;
+    const reportsSent = (envoy: string) =>
+      this.envoyCounter(envoy, '^tracing\\.(zipkin\\.reports_sent|opentelemetry\\.spans_sent)$');
     const before = await Promise.all(this.envoys.map(reportsSent));
     const url = `${this.publishedUrl('front-envoy', 8000)}/trace/1`;
     const deadline = Date.now() + 30_000;
@@ -158,6 +153,13 @@ compose-mesh: taking the mesh down and up again`);
       if (Date.now() > deadline)
         throw new MeshError(`no span report of ${waiting.join(', ')} accepted by the collector in 30 s`);
     }
+  }
+
+  /** The sum of an Envoy's counters whose names match `filter` (a regex, as its admin /stats?filter= takes it). */
+  async envoyCounter(envoy: string, filter: string): Promise<number> {
+    const url = `http://127.0.0.1:${this.envoyAdminPort(envoy)}/stats?filter=${filter}`;
+    const { body } = await this.httpFrom(envoy, url);
+    return [...body.matchAll(/: (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
   }
 
   /** null when /trace/1 answers 200 within 10 s, else the last answer. */

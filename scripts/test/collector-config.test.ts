@@ -15,14 +15,18 @@ const CONFIG_TEXT = readFileSync(path.join(REPO_ROOT, 'collector', 'otel-collect
 /** Merged over the config by docker-compose.tail-sampling.yaml (a second --config). */
 const TAIL_SAMPLING_TEXT = readFileSync(path.join(REPO_ROOT, 'collector', 'tail-sampling.yaml'), 'utf8');
 
-/** `otelcol-contrib validate` on these config texts, merged in order as --config does: exit status and words. */
-function validate(...texts: string[]): { status: number | null; output: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'otelcol-'));
-  const args = texts.flatMap((text, i) => {
+/** These config texts written into `dir`, as the --config arguments that merge them in order. */
+function configArgs(dir: string, texts: string[]): string[] {
+  return texts.flatMap((text, i) => {
     const file = path.join(dir, `config-${String(i)}.yaml`);
     writeFileSync(file, text);
     return ['--config', file];
   });
+}
+
+/** `otelcol-contrib validate` on these config texts, merged in order as --config does: exit status and words. */
+function validate(...texts: string[]): { status: number | null; output: string } {
+  const args = configArgs(mkdtempSync(path.join(tmpdir(), 'otelcol-')), texts);
   const result = spawnSync(OTELCOL, ['validate', ...args], { encoding: 'utf8', timeout: 30_000 });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
@@ -35,11 +39,7 @@ function validate(...texts: string[]): { status: number | null; output: string }
  */
 function start(...texts: string[]): Promise<{ ready: boolean; output: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'otelcol-start-'));
-  const args = texts.flatMap((text, i) => {
-    const file = path.join(dir, `config-${String(i)}.yaml`);
-    writeFileSync(file, text);
-    return ['--config', file];
-  });
+  const args = configArgs(dir, texts);
   const overrides = [
     'receivers::zipkin::endpoint=127.0.0.1:0',
     'receivers::otlp::protocols::http::endpoint=127.0.0.1:0',

@@ -16,7 +16,14 @@ import {
 } from '../mesh/compose.ts';
 import { loadExpectedTraces, type TreeNode } from '../trace-check/trace-tree.ts';
 import { checkConsistency, checkImages } from '../config-checks/consistency.ts';
-import { MESH_VARIANT_NAMES, MESH_VARIANTS, REPO_ROOT, TRACE_STORE_SERVICE, composeFiles } from '../repo.ts';
+import {
+  COLLECTOR_SERVICE,
+  MESH_VARIANT_NAMES,
+  MESH_VARIANTS,
+  REPO_ROOT,
+  TRACE_STORE_SERVICE,
+  composeFiles,
+} from '../repo.ts';
 
 const DCLINT = path.join(REPO_ROOT, 'node_modules', 'dclint', 'bin', 'dclint.cjs');
 
@@ -74,6 +81,13 @@ describe('compose files', () => {
       const project = loadCompose(composeFiles(variant));
       const apps = [...project.services.values()].filter((s) => isApp(project, s)).map((s) => s.name);
       assert.deepEqual(apps.toSorted(), traceApps.toSorted());
+    });
+    // The scripts find the store and the collector by these names (scripts/repo.ts); a rename must reach them.
+    it(`${variant}: runs the trace store as ${TRACE_STORE_SERVICE}, the collector as ${COLLECTOR_SERVICE} where its files add it`, () => {
+      const services = loadCompose(composeFiles(variant)).services;
+      assert.ok(services.has(TRACE_STORE_SERVICE), [...services.keys()].join(', '));
+      const viaCollector = MESH_VARIANTS[variant].files.some((f) => f === 'docker-compose.collector.yaml');
+      assert.equal(services.has(COLLECTOR_SERVICE), viaCollector, [...services.keys()].join(', '));
     });
   }
 

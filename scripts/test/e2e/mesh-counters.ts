@@ -1,23 +1,17 @@
 // The counters that name where a span went, read from inside the mesh (neither admin API is published): each
 // Envoy's tracer stats through its admin port, and the OpenTelemetry Collector's own metrics on otel-collector:8888.
 import type { ComposeMesh } from '../../mesh/compose-mesh.ts';
+import { COLLECTOR_SERVICE } from '../../repo.ts';
 
 /** The sum over every Envoy of one counter of its admin /stats, e.g. tracing.zipkin.reports_dropped. */
 export async function envoyCounterSum(mesh: ComposeMesh, stat: string): Promise<number> {
   let sum = 0;
-  for (const envoy of mesh.envoys) {
-    const port = mesh.envoyAdminPort(envoy);
-    const stats = await mesh.httpFrom(
-      envoy,
-      `http://127.0.0.1:${port}/stats?filter=^${stat.replaceAll('.', '\\.')}$`,
-    );
-    sum += Number(/: (\d+)/.exec(stats.body)?.[1] ?? 0);
-  }
+  for (const envoy of mesh.envoys) sum += await mesh.envoyCounter(envoy, `^${stat.replaceAll('.', '\\.')}$`);
   return sum;
 }
 
 /** The collector's metrics port in the mesh (collector/otel-collector.yaml, service.telemetry). */
-const COLLECTOR_METRICS = 'http://otel-collector:8888/metrics';
+const COLLECTOR_METRICS = `http://${COLLECTOR_SERVICE}:8888/metrics`;
 
 /**
  * The collector's own metrics, each series summed over its labels (e.g. accepted spans over both receivers), read

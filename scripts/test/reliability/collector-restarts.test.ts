@@ -15,7 +15,7 @@ import { countSpans, loadExpectedTraces, type TreeNode } from '../../trace-check
 import { collectorMetrics, envoyCounterSum } from '../e2e/mesh-counters.ts';
 import { afterEnvoyFlush, meshFor, type MeshUnderTest } from '../e2e/support.ts';
 import { allDeliveredThroughCollector, collectorQueueHolds, SteadyTraffic } from './support.ts';
-import { TRACE_STORE_SERVICE } from '../../repo.ts';
+import { COLLECTOR_SERVICE, TRACE_STORE_SERVICE } from '../../repo.ts';
 
 const REQUESTS_PER_SECOND = 10;
 const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
@@ -115,7 +115,7 @@ describe('through the collector, a restart under steady traffic', () => {
     // Restarted under load: what the senders lose while it is away is counted below.
     const droppedBefore = await envoyCounterSum(under.mesh, 'tracing.zipkin.reports_dropped');
     const aroundStart = traffic.traceIds.length;
-    await Promise.all([under.mesh.restart('otel-collector'), traffic.send(30)]);
+    await Promise.all([under.mesh.restart(COLLECTOR_SERVICE), traffic.send(30)]);
     await traffic.send(30);
     const around = traffic.traceIds.slice(aroundStart);
     await afterEnvoyFlush();
