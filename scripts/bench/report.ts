@@ -13,6 +13,7 @@ import {
   AFTER_RECREATE_REQUESTS,
   COLLECTOR_RUNS,
   DOC,
+  OTEL_REQUESTS_PER_ROUND,
   OUT_DIR,
   RUNS,
   SPANS_PER_REQUEST,
@@ -112,7 +113,7 @@ function markdown(r: BenchResults): string {
 - Machine: ${r.machine}; engine: ${r.engine}
 - Date: ${r.date}
 - Load: ${r.settings.load_generators.closed_loop} in its own process, ${r.settings.connections} connections, closed loop; ${r.settings.rounds} rounds of
-  ${r.settings.seconds_per_run} s per run, the runs interleaved in every round (the otel runs together, every other round in reverse order; medians below); each run after a warm-up (1 s; ${WARM_UP_REQUESTS} requests in the otel runs), and ${AFTER_RECREATE_REQUESTS} requests after every start or recreate of the apps (fresh Node processes are slow until warm: [profiling.md](profiling.md)).
+  ${r.settings.seconds_per_run} s per run (the otel runs: ${OTEL_REQUESTS_PER_ROUND} requests each, so that their spans can be counted; req/s is connections ÷ mean latency, Little's law for a closed loop: [load-generators.ts](../scripts/bench/load-generators.ts) says why), the runs interleaved in every round (the otel runs together, every other round in reverse order; medians below); each run after a warm-up (1 s; ${WARM_UP_REQUESTS} requests in the otel runs), and ${AFTER_RECREATE_REQUESTS} requests after every start or recreate of the apps (fresh Node processes are slow until warm: [profiling.md](profiling.md)).
   The mesh runs in containers (\`docker compose up\`), all of it on this machine: the load generator competes with it for the CPUs.
 - CPU, the whole machine's, by group: each container from its cgroup; the engine's processes outside the containers (daemons, shims, port proxies, the healthcheck scheduler); the load generator; the rest of the machine (the kernel's network work, anything else). At idle, per second: ${CPU_GROUPS.map((g) => `${g.replaceAll('_', ' ')} ${idle[g]}`).join(', ')} CPU-seconds (healthchecks, timers, the engine's loops), taken off every run's figures below.
 
