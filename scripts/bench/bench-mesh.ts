@@ -84,7 +84,7 @@ export class BenchMesh {
 
   /** Fresh app processes, started or recreated, get AFTER_RECREATE_REQUESTS before anything is measured on them. */
   private async warmUpApps(): Promise<void> {
-    await load(`${this.front}/trace/1`, 60, CONNECTIONS, ['-a', String(AFTER_RECREATE_REQUESTS)]);
+    await load(`${this.front}/trace/1`, 60, CONNECTIONS, AFTER_RECREATE_REQUESTS);
   }
 
   /**

@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../repo.ts';
 import { round1 } from './statistics.ts';
 
 const execFileAsync = promisify(execFile);
-const AUTOCANNON = path.join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+const AUTOCANNON_RUN = path.join(REPO_ROOT, 'scripts', 'bench', 'autocannon-run.mts');
 const K6 = path.join(REPO_ROOT, '.tools', 'bin', 'k6');
 const K6_SCRIPT = path.join(REPO_ROOT, 'bench', 'constant-rate.k6.js');
 
@@ -22,38 +22,33 @@ export interface LoadResult {
 }
 
 /**
- * Closed-loop load from a separate process: autocannon's CLI, its JSON summary on stdout. Asynchronous, so the
- * event loop of this process stays free while the load runs.
+ * Closed-loop load from a separate process (autocannon-run.mts), so the event loop of this process stays free while
+ * the load runs: `connections` requests in flight for `seconds`, or until `amount` requests were answered.
  */
 export async function load(
   url: string,
   seconds: number,
   connections: number,
-  extra: string[] = [],
+  amount?: number,
 ): Promise<LoadResult> {
-  const { stdout: out } = await execFileAsync(
+  const { stdout } = await execFileAsync(
     process.execPath,
-    [AUTOCANNON, '--json', '-c', String(connections), '-d', String(seconds), ...extra, url],
-    {
-      maxBuffer: 64 * 1024 * 1024,
-    },
+    [AUTOCANNON_RUN, JSON.stringify({ url, connections, duration: seconds, amount })],
+    { maxBuffer: 64 * 1024 * 1024 },
   );
-  const r = JSON.parse(out) as {
-    requests: { total: number; average: number };
-    latency: { average: number; p50: number; p90: number; p99: number };
-    errors: number;
-    timeouts: number;
-    non2xx: number;
-    '2xx': number;
+  const { result: r, seconds: took } = JSON.parse(stdout) as {
+    result: {
+      latency: { p50: number; p90: number; p99: number };
+      errors: number;
+      timeouts: number;
+      non2xx: number;
+      '2xx': number;
+    };
+    seconds: number;
   };
   return {
     requests: r['2xx'],
-    // Throughput by Little's law for a closed loop: `connections` requests always in flight, each taking the mean
-    // latency. Not 2xx ÷ autocannon's `duration`: that is counted in its timer's whole seconds, so a run bounded by
-    // a request count (the otel runs) came out up to a second long (3,400 requests to /healthz, done in 0.16 s,
-    // reported 1.02 s), its throughput up to 10 % low in a 10 s run. On runs bounded by time the two agree within
-    // 1.5 % (Little's slightly higher: the requests cut off at the end count in `duration`, not in 2xx).
-    rps: (connections * 1000) / r.latency.average,
+    rps: r['2xx'] / took, // the run's own length, not autocannon's whole seconds (autocannon-run.mts)
     p50: r.latency.p50,
     p90: r.latency.p90,
     p99: r.latency.p99,

@@ -67,15 +67,10 @@ export async function measureRun(
   // Warm-up, not measured. In otel runs bounded by a request count, like the measured load: a run bounded by
   // time ends with a request in flight on every connection, which the mesh completes and traces (19 spans)
   // but front-envoy's sampling counter never counts, since nobody is left to answer (docs/profiling.md).
-  await load(url, 1, CONNECTIONS, isOtel(run) ? ['-a', String(WARM_UP_REQUESTS)] : []);
+  await load(url, 1, CONNECTIONS, isOtel(run) ? WARM_UP_REQUESTS : undefined);
   const pids = bench.pids();
   const cpuBefore = readCpu(pids);
-  const loaded = await load(
-    url,
-    SECONDS,
-    CONNECTIONS,
-    isOtel(run) ? ['-a', String(OTEL_REQUESTS_PER_ROUND)] : [],
-  );
+  const loaded = await load(url, SECONDS, CONNECTIONS, isOtel(run) ? OTEL_REQUESTS_PER_ROUND : undefined);
   const cpuPer1k = cpuPer1000Requests(cpuBetween(cpuBefore, readCpu(pids)), idlePerSecond, loaded.requests);
   const result = { ...loaded, cpuPer1k, peakRssMiB: Math.max(...pids.apps.map((pid) => peakRssMiB(pid))) };
   let delivery: Delivery | null = null;

@@ -46,7 +46,7 @@ describe('through the collector, the store gone for longer than the queue holds'
         .then((now) => (peakRss = Math.max(peakRss, now('otelcol_process_memory_rss'))))
         .catch(() => undefined); // a missed sample; the uptime below shows whether the collector stayed up
     }, 1000);
-    const result = await load(`${under.front}/trace/1`, 0, 8, ['-a', String(REQUESTS)]).finally(() => {
+    const result = await load(`${under.front}/trace/1`, 0, 8, REQUESTS).finally(() => {
       clearInterval(sampling);
     });
     await afterEnvoyFlush();
