@@ -12,6 +12,8 @@ import { REPO_ROOT } from '../repo.ts';
 const LOOPBACK = '127.0.0.1';
 /** Resolves names as the apps do (the C library), asking the network's own DNS server first every time. */
 const GETADDRINFO = 'envoy.network.dns_resolver.getaddrinfo';
+/** How long a name lookup may wait per nameserver, in every Envoy's container. */
+const DNS_TIMEOUT_OPTION = 'timeout:1';
 
 /** The compose service whose network namespace a service runs in (itself, or X for network_mode service:X). */
 const namespaceOf = (service: ComposeService) => service.sharesNetworkOf ?? service.name;
@@ -124,6 +126,13 @@ function checkEnvoy(mesh: Mesh, serviceName: string, envoy: EnvoyConfig): string
   // Envoy sent its spans to a stale address for minutes (scripts/test/reliability/dns-stall.test.ts).
   if (envoy.dnsResolver !== GETADDRINFO) {
     problems.push(`${file}: typed_dns_resolver_config is ${envoy.dnsResolver}, expected ${GETADDRINFO}`);
+  }
+  // getaddrinfo runs on a thread Envoy joins when it exits: with glibc's 5 s per nameserver, a lookup that met the
+  // engine's DNS server reloading held a stopping Envoy past its grace period (killed, 137; docker-compose.yaml).
+  if (!service.dnsOptions.includes(DNS_TIMEOUT_OPTION)) {
+    problems.push(
+      `${mesh.composeFile}: services.${serviceName}.dns_opt is [${service.dnsOptions.join(', ')}], expected it to hold ${DNS_TIMEOUT_OPTION}`,
+    );
   }
   if (envoy.admin.address !== LOOPBACK) {
     problems.push(`${file}: admin.address binds ${envoy.admin.address}, expected ${LOOPBACK}`);

@@ -35,6 +35,8 @@ export interface ComposeService {
   /** `network_mode: service:X`: runs in X's network namespace. */
   sharesNetworkOf: string | null;
   user: string | null;
+  /** `dns_opt`: options of the container's resolv.conf (e.g. timeout:1). */
+  dnsOptions: string[];
 }
 
 export interface ComposeNetwork {
@@ -172,6 +174,7 @@ function readService(name: string, spec: Record<string, unknown>): ComposeServic
     expose: strings(spec.expose).map(Number),
     sharesNetworkOf: networkMode?.startsWith('service:') ? networkMode.slice('service:'.length) : null,
     user: typeof spec.user === 'string' ? spec.user : null,
+    dnsOptions: strings(spec.dns_opt),
   };
 }
 

@@ -188,6 +188,15 @@ describe('the consistency checks fail when the files disagree', () => {
     );
   });
 
+  it("names an Envoy whose name lookups may wait glibc's default 5 s per nameserver", () => {
+    const problems = checkConsistency(
+      broken((text) => text.replace('    dns_opt: *envoy-dns-options\n    volumes:', '    volumes:')),
+    );
+    assert.deepEqual(problems, [
+      'docker-compose.yaml: services.front-envoy.dns_opt is [], expected it to hold timeout:1',
+    ]);
+  });
+
   it('names Envoys that post spans at different flush intervals', () => {
     const problems = checkConsistency(
       brokenEnvoyConfig('envoy/service2-envoy.yaml', (text) =>
