@@ -4,9 +4,8 @@
 # Exit 0 when healthy, 1 otherwise, with the reason on stderr.
 #
 # curl, not a Node script: a probe runs in every app container every few seconds for as long as the mesh runs, and
-# starting Node for it cost 0.12 CPU-seconds per probe (HTTP) and 0.27 (gRPC, with its libraries), each a burst
-# that held one of a small machine's cores while requests waited behind it (the tail at half load:
-# docs/profiling.md). curl costs a few milliseconds.
+# starting Node for each one was a burst that held one of a small machine's cores while requests waited behind it
+# (docs/profiling.md, the tail at half load, has the figures). The roles are config.ts's ROLES (the test holds them).
 set -uo pipefail
 
 listen=${LISTEN:-127.0.0.1:8080} # services/src/config.ts's default (services/test/healthcheck.test.ts holds the two together)

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ENVIRONMENT_DEFAULTS } from '../src/config.ts';
+import { ENVIRONMENT_DEFAULTS, ROLES } from '../src/config.ts';
 import { startChain, type Chain } from './support/chain.ts';
 
 const SCRIPT = path.join(__dirname, '..', 'healthcheck.sh');
@@ -58,10 +58,13 @@ describe('the container healthcheck', () => {
     assert.deepEqual(unknown, { code: 1, stderr: "unhealthy: ROLE must be http or grpc, not 'graphql'\n" });
   });
 
-  it("probes the app's default LISTEN address when none is set", () => {
+  it("knows config.ts's roles and default LISTEN address, and no others", () => {
+    const script = readFileSync(SCRIPT, 'utf8');
     assert.ok(
-      readFileSync(SCRIPT, 'utf8').includes(`listen=\${LISTEN:-${ENVIRONMENT_DEFAULTS.LISTEN}}`),
+      script.includes(`listen=\${LISTEN:-${ENVIRONMENT_DEFAULTS.LISTEN}}`),
       `healthcheck.sh's default LISTEN is config.ts's ${ENVIRONMENT_DEFAULTS.LISTEN}`,
     );
+    const arms = [...script.matchAll(/^ {2}([a-z]+)\)$/gm)].map((match) => match[1]);
+    assert.deepEqual(arms, [...ROLES], "healthcheck.sh's case arms are config.ts's ROLES");
   });
 });
