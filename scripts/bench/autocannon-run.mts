@@ -1,8 +1,8 @@
 // One closed-loop run of autocannon, in a process of its own (load-generators.ts starts it with plain `node`, which
 // strips the types, so no compiler's CPU lands in the load generator's figures). Prints autocannon's result and
 // how long the run took, from its start to its last response: autocannon's own `duration` is counted in whole
-// seconds of its timer, so a run bounded by a request count (the otel runs) came out up to a second long (3,400
-// requests to /healthz, done in 0.16 s, reported 1.02 s), and its throughput up to 10 % low in a 10 s run.
+// seconds of its timer, so a run bounded by a request count (the otel runs) came out up to a second long and its
+// throughput that much low (docs/profiling.md, "The instrument, corrected").
 //   node autocannon-run.mts '<autocannon options as JSON>'
 import autocannon from 'autocannon';
 import { performance } from 'node:perf_hooks';

@@ -48,7 +48,8 @@ export async function load(
   };
   return {
     requests: r['2xx'],
-    rps: r['2xx'] / took, // the run's own length, not autocannon's whole seconds (autocannon-run.mts)
+    // The run's own length, not autocannon's whole seconds (autocannon-run.mts); 0 when nothing was answered.
+    rps: took > 0 ? r['2xx'] / took : 0,
     p50: r.latency.p50,
     p90: r.latency.p90,
     p99: r.latency.p99,
