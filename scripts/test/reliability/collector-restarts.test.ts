@@ -41,6 +41,11 @@ async function readBack(under: MeshUnderTest, traceIds: string[]) {
   return { found, whole, missingBy };
 }
 
+/** For a log line or a failure: the spans missing from the traces read back, by the service that made them. */
+function describeMissing({ missingBy }: { missingBy: Map<string, number> }): string {
+  return [...missingBy].map(([service, n]) => `${service} ${n}`).join(', ') || 'none';
+}
+
 describe('through the collector, a restart under steady traffic', () => {
   const under = meshFor('collector', 'otel');
 
@@ -134,17 +139,32 @@ describe('through the collector, a restart under steady traffic', () => {
     const during = await readBack(under, around);
     const later = await readBack(under, after);
     const lost = around.length * SPANS_PER_REQUEST - during.found;
+    // Where the spans of an incomplete trace went, for a failure: the collector's counters since it restarted.
+    const collector = await collectorMetrics(under.mesh);
+    const collectorCounts = ['accepted_spans', 'refused_spans']
+      .map((name) => `receiver_${name} ${collector(`otelcol_receiver_${name}`)}`)
+      .concat(
+        ['sent_spans', 'send_failed_spans', 'enqueue_failed_spans', 'queue_size'].map(
+          (name) => `exporter_${name} ${collector(`otelcol_exporter_${name}`)}`,
+        ),
+      )
+      .join(', ');
     console.log(
       `collector restart: ${traffic.sent} requests at ${REQUESTS_PER_SECOND}/s, ${traffic.failures.length} failed; ` +
         `accepted before: ${before.found} of ${accepted.length * SPANS_PER_REQUEST} spans arrived; ` +
         `around the restart: ${lost} of ${around.length * SPANS_PER_REQUEST} spans lost ` +
-        `(${[...during.missingBy].map(([service, n]) => `${service} ${n}`).join(', ') || 'none'}), ` +
+        `(${describeMissing(during)}), ` +
         `the Envoys dropped ${droppedReports} reports; after: ${later.found} of ${after.length * SPANS_PER_REQUEST}; ` +
         `Zipkin received ${received} spans`,
     );
     assert.deepEqual(traffic.failures, []);
     assert.equal(before.whole.length, accepted.length, 'traces accepted before the restart, whole in Zipkin');
-    assert.equal(later.whole.length, after.length, 'traces after the store is back, whole in Zipkin');
+    assert.equal(
+      later.whole.length,
+      after.length,
+      `traces after the store is back, whole in Zipkin (missing: ${describeMissing(later)}; Zipkin received ` +
+        `${received} spans; the collector since its restart: ${collectorCounts})`,
+    );
     // Nothing arrives twice, nothing unexplained: Zipkin's counter is the sum of the spans read back.
     assert.equal(received, before.found + during.found + later.found, 'spans Zipkin received vs read back');
     // What was lost was lost by the Envoys, and their counter says so; the SDK lost nothing.
