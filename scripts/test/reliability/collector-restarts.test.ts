@@ -162,7 +162,8 @@ describe('through the collector, a restart under steady traffic', () => {
     assert.equal(
       later.whole.length,
       after.length,
-      `traces after the store is back, whole in Zipkin (missing: ${describeMissing(later)}; Zipkin received ` +
+      `traces after the store is back, whole in Zipkin (${later.found} of their ${after.length * SPANS_PER_REQUEST} ` +
+        `spans read back, missing: ${describeMissing(later)}; Zipkin received ` +
         `${received} spans; the collector since its restart: ${collectorCounts})`,
     );
     // Nothing arrives twice, nothing unexplained: Zipkin's counter is the sum of the spans read back.
