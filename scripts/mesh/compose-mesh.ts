@@ -416,13 +416,34 @@ function dockerSync(args: string[]): string {
   return result.stdout.trim();
 }
 
+/** Whether the project has a collector's container (the production path's variants), whichever files made it. */
+function collectorRuns(probe: ComposeMesh): boolean {
+  try {
+    probe.containerId(COLLECTOR_SERVICE);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The variant of the mesh that runs now, or null: the one whose compose files give the running containers what they
- * have (the trace store's image, front-envoy's config file), each variant as scripts/repo.ts names its files.
+ * have (the trace store's image, front-envoy's config file, the files bound into the collector: tail sampling adds
+ * one), each variant as scripts/repo.ts names its files.
  */
 export function runningVariant(): MeshVariant | null {
   const probe = new ComposeMesh('zipkin');
-  let running: { image: string; frontConfig: string };
+  const boundFiles = (service: string) =>
+    dockerSync([
+      'inspect',
+      '--format',
+      '{{range .Mounts}}{{if eq .Type "bind"}}{{.Source}}{{"\\n"}}{{end}}{{end}}',
+      probe.containerId(service),
+    ])
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+  let running: { image: string; frontConfig: string; collectorFiles: string[] };
   try {
     running = {
       image: dockerSync(['inspect', '--format', '{{.Config.Image}}', probe.containerId(TRACE_STORE_SERVICE)]),
@@ -432,6 +453,7 @@ export function runningVariant(): MeshVariant | null {
         `{{range .Mounts}}{{if eq .Destination "${ENVOY_CONFIG_TARGET}"}}{{.Source}}{{end}}{{end}}`,
         probe.containerId('front-envoy'),
       ]),
+      collectorFiles: collectorRuns(probe) ? boundFiles(COLLECTOR_SERVICE) : [],
     };
   } catch {
     return null; // no mesh, or a mesh in pieces: no variant to name
@@ -442,7 +464,12 @@ export function runningVariant(): MeshVariant | null {
       const frontConfig = services.get('front-envoy')?.mounts.find((m) => m.target === ENVOY_CONFIG_TARGET);
       // Podman names an image it built or tagged without a registry localhost/NAME.
       const image = services.get(TRACE_STORE_SERVICE)?.image ?? '';
-      return frontConfig?.source === running.frontConfig && running.image.endsWith(image);
+      const collectorFiles = (services.get(COLLECTOR_SERVICE)?.mounts ?? []).map((m) => m.source).sort();
+      return (
+        frontConfig?.source === running.frontConfig &&
+        running.image.endsWith(image) &&
+        JSON.stringify(collectorFiles) === JSON.stringify(running.collectorFiles)
+      );
     }) ?? null
   );
 }

@@ -14,6 +14,7 @@ import {
   sameShape,
 } from '../../trace-check/trace-tree.ts';
 import { formatReport, verifyTrace } from '../../trace-check/verifier.ts';
+import { runningVariant } from '../../mesh/compose-mesh.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -30,6 +31,7 @@ describe('through the OpenTelemetry Collector, Zipkin, otel mode', () => {
     const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
     assert.ok(result.ok, formatReport(result));
     assert.equal(result.spans.length, SPANS_PER_REQUEST);
+    assert.equal(runningVariant(), 'collector', 'the variant `make verify` and the tests see running');
   });
 
   it('loses no span while Zipkin is away: every request answered meanwhile arrives whole once it is back', async () => {
@@ -70,6 +72,12 @@ describe('tail sampling in the collector, Zipkin, otel mode', () => {
   }
 
   it('keeps every trace with a fault and about a tenth of the rest, each whole or not at all', async () => {
+    // Same Envoy configs and store as `collector`: told apart by the collector's extra config file.
+    assert.equal(
+      runningVariant(),
+      'collector-tail-sampling',
+      'the variant `make verify` and the tests see running',
+    );
     const ordinary: string[] = [];
     const aborted: string[] = [];
     for (let i = 0; i < ORDINARY; i++) {
