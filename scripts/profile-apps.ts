@@ -10,7 +10,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BenchMesh } from './bench/bench-mesh.ts';
-import { cpuByPart, STARTUP_PART, type CpuByPart } from './bench/cpu-profile.ts';
+import {
+  cpuByPart,
+  PROFILE_OVERLAY,
+  profiledApps,
+  STARTUP_PART,
+  type CpuByPart,
+} from './bench/cpu-profile.ts';
 import { load } from './bench/load-generators.ts';
 import { AFTER_RECREATE_REQUESTS, CONNECTIONS, type Run } from './bench/settings.ts';
 import { REPO_ROOT } from './repo.ts';
@@ -19,14 +25,13 @@ import { REPO_ROOT } from './repo.ts';
 const RUNS: readonly Run[] = ['off', 'forward', 'otel-1', 'otel'];
 /** Requests measured per run, after AFTER_RECREATE_REQUESTS of warm-up (both are in the profile). */
 const MEASURED_REQUESTS = 3000;
-const PROFILE_OVERLAY = path.join(REPO_ROOT, 'bench', 'cpu-profile.compose.yaml');
-const PROFILE_DIR_IN_CONTAINER = '/tmp/cpu-profile'; // the overlay's --cpu-prof-dir
 const OUT_DIR = path.join(REPO_ROOT, '.run', 'profile-apps');
 
 async function profileRun(bench: BenchMesh, run: Run): Promise<CpuByPart> {
   const { mesh } = bench;
   await bench.enter(run); // the run's TRACING_MODE and Envoy sampling
-  const apps = bench.groups.apps;
+  const profileDirs = profiledApps();
+  const apps = [...profileDirs.keys()];
   // Fresh containers, so no profile of an earlier run is in them.
   const overlay = ['-f', PROFILE_OVERLAY];
   await mesh.compose([...overlay, 'up', '--detach', '--no-deps', '--force-recreate', '--wait', ...apps], {
@@ -39,11 +44,11 @@ async function profileRun(bench: BenchMesh, run: Run): Promise<CpuByPart> {
   await mesh.compose([...overlay, 'stop', ...apps], { TRACING_MODE: bench.tracingMode });
 
   const parts: CpuByPart = new Map();
-  for (const app of apps) {
+  for (const [app, profileDir] of profileDirs) {
     const dir = path.join(OUT_DIR, run, app);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(path.dirname(dir), { recursive: true });
-    execFileSync('docker', ['cp', `${mesh.containerId(app)}:${PROFILE_DIR_IN_CONTAINER}`, dir]);
+    execFileSync('docker', ['cp', `${mesh.containerId(app)}:${profileDir}`, dir]);
     for (const [part, ms] of cpuByPart(dir)) parts.set(part, (parts.get(part) ?? 0) + ms);
   }
   // Per request: every request the profiled processes answered, warm-up included (startup is left out).

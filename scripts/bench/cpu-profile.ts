@@ -4,6 +4,31 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Profiler } from 'node:inspector';
+import { isApp, loadCompose } from '../mesh/compose.ts';
+import { composeFiles, REPO_ROOT } from '../repo.ts';
+
+/** The compose overlay that runs every app under Node's CPU profiler (`make profile-apps` lays it over the mesh). */
+export const PROFILE_OVERLAY = path.join(REPO_ROOT, 'bench', 'cpu-profile.compose.yaml');
+
+/**
+ * Where each app's profiler writes inside its container, from the overlay's NODE_OPTIONS (--cpu-prof-dir), by app
+ * as the README's mesh lists them; an app the overlay leaves unprofiled is an error, not a missing row.
+ */
+export function profiledApps(): Map<string, string> {
+  const project = loadCompose([...composeFiles('zipkin'), PROFILE_OVERLAY]);
+  const apps = [...project.services.values()].filter((service) => isApp(project, service));
+  return new Map(
+    apps.map((app) => {
+      const options = app.environment.NODE_OPTIONS ?? '';
+      const dir = /(?:^| )--cpu-prof-dir=(\S+)/.exec(options)?.[1];
+      if (!options.split(' ').includes('--cpu-prof') || dir === undefined)
+        throw new Error(
+          `${PROFILE_OVERLAY}: ${app.name} has NODE_OPTIONS "${options}", not --cpu-prof with a --cpu-prof-dir`,
+        );
+      return [app.name, dir];
+    }),
+  );
+}
 
 /** Milliseconds of CPU by part, summed over every profile it was given. */
 export type CpuByPart = Map<string, number>;

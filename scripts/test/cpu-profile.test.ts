@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuByPart } from '../bench/cpu-profile.ts';
+import { cpuByPart, profiledApps } from '../bench/cpu-profile.ts';
+import { isApp, loadCompose } from '../mesh/compose.ts';
+import { composeFiles } from '../repo.ts';
 
 /** A real profile: 1.5 s of os.networkInterfaces() in a loop, at the profiler's default interval. */
 function profileOfInterfaceLookups(): string {
@@ -30,5 +32,14 @@ describe('make profile-apps: CPU by part from a real --cpu-prof profile', () => 
       `os.networkInterfaces ${lookups.toFixed(0)} of ${total.toFixed(0)} ms: ${[...parts].join('; ')}`,
     );
     assert.equal([...parts.keys()].filter((part) => part.startsWith('OpenTelemetry')).length, 0);
+  });
+
+  it("runs every app of the README's mesh under the profiler, each writing to a folder make profile-apps copies", () => {
+    const project = loadCompose(composeFiles('zipkin'));
+    const apps = [...project.services.values()].filter((s) => isApp(project, s)).map((s) => s.name);
+    const dirs = profiledApps();
+    assert.deepEqual([...dirs.keys()].sort(), apps.sort());
+    for (const [app, dir] of dirs)
+      assert.match(dir, /^\/\S+$/, `${app}'s --cpu-prof-dir is an absolute path`);
   });
 });
