@@ -416,14 +416,16 @@ function dockerSync(args: string[]): string {
   return result.stdout.trim();
 }
 
-/** Whether the project has a collector's container (the production path's variants), whichever files made it. */
-function collectorRuns(probe: ComposeMesh): boolean {
+/** The files bound into the service's container, sorted; none where the project has no such container. */
+function boundFiles(probe: ComposeMesh, service: string): string[] {
+  let id: string;
   try {
-    probe.containerId(COLLECTOR_SERVICE);
-    return true;
+    id = probe.containerId(service);
   } catch {
-    return false;
+    return []; // e.g. no collector: the direct path's variants
   }
+  const format = '{{range .Mounts}}{{if eq .Type "bind"}}{{.Source}}{{"\\n"}}{{end}}{{end}}';
+  return dockerSync(['inspect', '--format', format, id]).split('\n').filter(Boolean).sort();
 }
 
 /**
@@ -433,16 +435,6 @@ function collectorRuns(probe: ComposeMesh): boolean {
  */
 export function runningVariant(): MeshVariant | null {
   const probe = new ComposeMesh('zipkin');
-  const boundFiles = (service: string) =>
-    dockerSync([
-      'inspect',
-      '--format',
-      '{{range .Mounts}}{{if eq .Type "bind"}}{{.Source}}{{"\\n"}}{{end}}{{end}}',
-      probe.containerId(service),
-    ])
-      .split('\n')
-      .filter(Boolean)
-      .sort();
   let running: { image: string; frontConfig: string; collectorFiles: string[] };
   try {
     running = {
@@ -453,7 +445,7 @@ export function runningVariant(): MeshVariant | null {
         `{{range .Mounts}}{{if eq .Destination "${ENVOY_CONFIG_TARGET}"}}{{.Source}}{{end}}{{end}}`,
         probe.containerId('front-envoy'),
       ]),
-      collectorFiles: collectorRuns(probe) ? boundFiles(COLLECTOR_SERVICE) : [],
+      collectorFiles: boundFiles(probe, COLLECTOR_SERVICE),
     };
   } catch {
     return null; // no mesh, or a mesh in pieces: no variant to name
