@@ -6,7 +6,7 @@ NODE := node_modules/.bin/node
 TSX := $(NODE) --import tsx
 NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: help install tools engine engine-stop build lint test-unit test-configs test-e2e test-reliability test run start stop status logs verify pins screenshot generate bench profile-apps clean
+.PHONY: help install tools engine engine-stop build lint test-services test-unit test-configs test-e2e test-reliability test run start stop status logs verify pins screenshot generate bench profile-apps clean
 
 # BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); BACKEND=otel-tracer also swaps Envoy's
 # Zipkin tracer for its OpenTelemetry tracer (docker-compose.otel-tracer.yaml); BACKEND=collector and
@@ -55,8 +55,10 @@ lint: install ## type-check, lint and format-check everything
 	@npm run --silent typecheck
 	@npm run --silent lint
 
-test-unit: lint build ## lint plus the services' tests (real processes on loopback, no Envoy)
+test-services: build ## the services' tests (real processes on loopback, no Envoy)
 	@$(NODE_TEST) services/test/*.test.ts
+
+test-unit: lint test-services ## lint plus the services' tests
 
 test-configs: install ## every Envoy config through the real Envoy; compose lint; the cross-file consistency checks
 	@$(WITH_ENGINE) $(NODE_TEST) scripts/test/*.test.ts
@@ -78,7 +80,12 @@ test-reliability: build engine ## the long scenarios: the trace store down under
 	@$(WITH_ENGINE) { $(NODE_TEST) scripts/test/reliability/*.test.ts; status=$$?; \
 	  docker compose $(COMPOSE_FILES_zipkin) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 
-test: test-unit test-configs test-e2e ## every test but the long reliability scenarios (.ci/run runs those too)
+# The checks that need no mesh run side by side, beside the README's mesh starting for the end-to-end part (each
+# waits on a core or on the engine, rarely both); --output-sync prints each one's output whole when it ends. Then the
+# end-to-end files, one at a time.
+test: build engine ## every test but the long reliability scenarios (.ci/run runs those too)
+	@$(MAKE) --no-print-directory -j4 --output-sync=target lint test-services test-configs start
+	@$(MAKE) --no-print-directory test-e2e
 
 run: engine ## docker compose up --build in the foreground (BACKEND, TRACING_MODE); Ctrl-C stops it
 	@$(COMPOSE) up --build
