@@ -22,6 +22,7 @@ import {
   RUNS,
   SECONDS,
   SPANS_PER_REQUEST,
+  SPANS_QUIET_MS,
   WARM_UP_REQUESTS,
   type MeshRun,
   type Run,
@@ -62,7 +63,9 @@ export async function measureRun(
   const url = bench.urlFor(run);
   // Span delivery is counted from before the warm-up (same mode, so its traces count too): a baseline taken
   // after it missed warm-up spans that reached a busy Zipkin late, and counted them as surplus (CI).
-  const spansBefore = isOtel(run) ? (settledBefore ?? (await settledSpanCount(bench.zipkin))) : 0;
+  const spansBefore = isOtel(run)
+    ? (settledBefore ?? (await settledSpanCount(bench.zipkin, 0, SPANS_QUIET_MS)))
+    : 0;
   const sampledBefore = isOtel(run) ? await frontSampled(bench.frontAdmin) : 0;
   // Warm-up, not measured. In otel runs bounded by a request count, like the measured load: a run bounded by
   // time ends with a request in flight on every connection, which the mesh completes and traces (19 spans)
@@ -78,7 +81,7 @@ export async function measureRun(
     // Expected: every request front-envoy sampled (both loads of the run are bounded by a request count, so
     // each was answered, and counted); received: Zipkin's count once it settled at or beyond that.
     const expected = ((await frontSampled(bench.frontAdmin)) - sampledBefore) * SPANS_PER_REQUEST;
-    const settled = await settledSpanCount(bench.zipkin, spansBefore + expected);
+    const settled = await settledSpanCount(bench.zipkin, spansBefore + expected, SPANS_QUIET_MS);
     delivery = { expected, received: settled - spansBefore, settled };
     console.log(`${label} ${run}: ${delivery.received} spans received of ${expected} expected`);
   }

@@ -20,6 +20,11 @@ export const WARM_UP_REQUESTS = SMOKE ? 20 : 200;
  * at 100 req/s after 1 s of warm-up, p50 53 ms, p99 858 ms and 24 requests dropped; warm, p50 17-20 ms and none.
  */
 export const AFTER_RECREATE_REQUESTS = SMOKE ? 20 : 2000;
+/**
+ * How long Zipkin's span count must stand still before an otel run's delivery is read. The smoke run's few hundred
+ * spans are decoded in milliseconds, and the count must still reach what front-envoy sampled (span-counts.ts).
+ */
+export const SPANS_QUIET_MS = SMOKE ? 500 : 1500;
 /** Requests per time-to-trace measurement, one at a time; the smoke run skips the Jaeger one (a second mesh). */
 export const TIME_TO_TRACE_SAMPLES = SMOKE ? 2 : 20;
 export const TIME_TO_TRACE_GAP_MS = 300;

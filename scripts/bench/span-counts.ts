@@ -15,14 +15,18 @@ export async function frontSampled(admin: string): Promise<number> {
   return count;
 }
 
-/** Waits until every Envoy and every SDK flushed and Zipkin's count stopped moving (and reached `target`, if given). */
-export async function settledSpanCount(zipkin: string, target = 0): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, envoyFlushIntervalMs() + 1000));
+/**
+ * Waits until every Envoy and every SDK flushed and Zipkin's count stopped moving for `quietMs` (and reached `target`,
+ * if given).
+ */
+export async function settledSpanCount(zipkin: string, target = 0, quietMs = 1500): Promise<number> {
+  // Without a target, nothing tells a count still to come from none: give every Envoy's buffer one flush first.
+  if (target === 0) await new Promise((resolve) => setTimeout(resolve, envoyFlushIntervalMs() + 1000));
   let last = await zipkinSpansReceived(zipkin);
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (Date.now() > deadline) throw new Error('Zipkin kept receiving spans for 60 s after the load stopped');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
     const now = await zipkinSpansReceived(zipkin);
     // Quiet is not enough while short of the target: a busy Zipkin may still be decoding a report (up to the
     // 30 s this waits for it).
