@@ -80,8 +80,9 @@ describe('tail sampling in the collector, Zipkin, otel mode', () => {
     );
     const ordinary: string[] = [];
     const aborted: string[] = [];
-    for (let i = 0; i < ORDINARY; i++) {
-      ordinary.push(await traced({}, 200));
+    // Ten at a time (the decisions are per trace), a fault after every other ten: 5 in all.
+    for (let i = 0; i < ORDINARY; i += 10) {
+      ordinary.push(...(await Promise.all(Array.from({ length: 10 }, () => traced({}, 200)))));
       if (i % 20 === 10) aborted.push(await traced({ 'x-mesh-fault': 'service3-abort' }, 502));
     }
     // A slow request (500 ms at service2's sidecar): kept, whole, in the expected shape, as the verifier reads it.
