@@ -108,7 +108,7 @@ describe("otel mode: one trace, the apps' own spans nested in hop order", () => 
       assert.match(received.traceparent ?? '', new RegExp(`^00-${sent['x-b3-traceid']}-[0-9a-f]{16}-01$`));
       assert.equal(received.b3, undefined, 'Envoy reads x-b3-*; the single b3 header is not injected');
     }
-    const logged = chain.service3.logs.find(
+    const logged = await chain.service3.waitForLog(
       (line) => line.route === 'alerts.v1.Alerts/ListMessages' && line.requestId === sent['x-request-id'],
     );
     assert.ok(logged, 'service3 logs the request id it received in metadata');

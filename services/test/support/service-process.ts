@@ -54,6 +54,19 @@ export class ServiceProcess {
     return this;
   }
 
+  /**
+   * The first log line matching `predicate`, waiting for it: a line written as a request ends may reach this process
+   * after the answer did (another pipe, another turn of the event loop).
+   */
+  async waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.logs.find(predicate);
+      if (line !== undefined || Date.now() > deadline) return line;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }
