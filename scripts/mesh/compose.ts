@@ -37,6 +37,8 @@ export interface ComposeService {
   user: string | null;
   /** `dns_opt`: options of the container's resolv.conf (e.g. timeout:1). */
   dnsOptions: string[];
+  /** `command`: what the container runs instead of its image's default (empty: the default). */
+  command: string[];
 }
 
 export interface ComposeNetwork {
@@ -175,6 +177,7 @@ function readService(name: string, spec: Record<string, unknown>): ComposeServic
     sharesNetworkOf: networkMode?.startsWith('service:') ? networkMode.slice('service:'.length) : null,
     user: typeof spec.user === 'string' ? spec.user : null,
     dnsOptions: strings(spec.dns_opt),
+    command: strings(spec.command),
   };
 }
 
