@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { countSpans, loadExpectedTraces } from '../trace-check/trace-tree.ts';
 import { REPO_ROOT } from '../repo.ts';
+import { SETTLED_QUIET_MS } from './span-counts.ts';
 
 export const SMOKE = process.env.BENCH_SMOKE === '1';
 export const ROUNDS = SMOKE ? 1 : 3;
@@ -24,7 +25,7 @@ export const AFTER_RECREATE_REQUESTS = SMOKE ? 20 : 2000;
  * How long Zipkin's span count must stand still before an otel run's delivery is read. The smoke run's few hundred
  * spans are decoded in milliseconds, and the count must still reach what front-envoy sampled (span-counts.ts).
  */
-export const SPANS_QUIET_MS = SMOKE ? 500 : 1500;
+export const SPANS_QUIET_MS = SMOKE ? 500 : SETTLED_QUIET_MS;
 /** Requests per time-to-trace measurement, one at a time; the smoke run skips the Jaeger one (a second mesh). */
 export const TIME_TO_TRACE_SAMPLES = SMOKE ? 2 : 20;
 export const TIME_TO_TRACE_GAP_MS = 300;

@@ -15,11 +15,18 @@ export async function frontSampled(admin: string): Promise<number> {
   return count;
 }
 
+/** How long Zipkin's count must stand still to call it settled: a busy Zipkin decodes a big report for a while. */
+export const SETTLED_QUIET_MS = 1500;
+
 /**
  * Waits until every Envoy and every SDK flushed and Zipkin's count stopped moving for `quietMs` (and reached `target`,
  * if given).
  */
-export async function settledSpanCount(zipkin: string, target = 0, quietMs = 1500): Promise<number> {
+export async function settledSpanCount(
+  zipkin: string,
+  target = 0,
+  quietMs = SETTLED_QUIET_MS,
+): Promise<number> {
   // Without a target, nothing tells a count still to come from none: give every Envoy's buffer one flush first.
   if (target === 0) await new Promise((resolve) => setTimeout(resolve, envoyFlushIntervalMs() + 1000));
   let last = await zipkinSpansReceived(zipkin);
