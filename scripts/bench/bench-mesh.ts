@@ -32,7 +32,7 @@ export class BenchMesh {
   /** The README's mesh (or another variant, Zipkin storing) in otel mode, serving, its apps warm. */
   static async start(variant: MeshVariant = 'zipkin'): Promise<BenchMesh> {
     const mesh = new ComposeMesh(variant);
-    await mesh.makeWay(); // down first if another variant runs with other Envoy configs
+    await mesh.makeWay(); // removes the Envoys (and their apps) another running variant configures otherwise
     await mesh.upServing({ TRACING_MODE: 'otel' });
     const bench = new BenchMesh(mesh);
     await bench.warmUpApps();

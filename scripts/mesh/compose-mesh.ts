@@ -54,22 +54,32 @@ export class ComposeMesh {
   }
 
   /**
-   * Makes way for this variant: takes down a running mesh of another variant whose Envoys mount other configs. The
-   * sidecars would have to be recreated, and Podman refuses to remove a sidecar whose network namespace its app
-   * shares (Docker recreates it in place). A variant with the same Envoy configs (only the store differs: Zipkin or
-   * Jaeger) switches in place: `up` recreates what differs, in seconds instead of a whole down and up.
+   * Makes way for this variant when a mesh of another variant runs: removes (stop, rm) every Envoy that mounts
+   * another config here, the apps that share their network namespaces, and the services this variant does not have
+   * (the collector), so that `up` creates what is needed beside the store, which keeps running. Podman refuses to
+   * remove a sidecar whose network namespace its app shares, so `up` alone cannot recreate it there (Docker
+   * recreates both in place); removing the apps first works on both engines and spares the store's
+   * restart (a JVM) that a whole `down` would cost. A variant with the same Envoy configs and services (only the
+   * store differs: Zipkin or Jaeger) needs nothing removed: `up` recreates what differs.
    */
   async makeWay(): Promise<void> {
     const running = runningVariant();
     if (running === null || running === this.variant) return;
-    const configs = (project: ComposeProject) =>
-      JSON.stringify(
-        [...project.services.values()].map((s) => [
-          s.name,
-          s.mounts.find((m) => m.target === ENVOY_CONFIG_TARGET)?.source ?? null,
-        ]),
-      );
-    if (configs(loadCompose(composeFiles(running))) !== configs(this.project)) await this.down();
+    const before = new ComposeMesh(running, this.say);
+    const envoyConfig = (project: ComposeProject, name: string) =>
+      project.services.get(name)?.mounts.find((m) => m.target === ENVOY_CONFIG_TARGET)?.source ?? null;
+    const gone = [...before.project.services.keys()].filter(
+      (name) =>
+        !this.project.services.has(name) ||
+        envoyConfig(this.project, name) !== envoyConfig(before.project, name),
+    );
+    const sharing = [...before.project.services.values()]
+      .filter((s) => s.sharesNetworkOf !== null && gone.includes(s.sharesNetworkOf))
+      .map((s) => s.name);
+    if (gone.length === 0) return;
+    // compose removes the containers it is given side by side: the apps first, in a command of their own.
+    if (sharing.length > 0) await before.compose(['rm', '--stop', '--force', ...sharing]);
+    await before.compose(['rm', '--stop', '--force', ...gone]);
   }
 
   /** Runs `docker compose ARGS` for this variant; rejects with compose's own words when it fails. */

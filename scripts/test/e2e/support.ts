@@ -44,7 +44,7 @@ export function meshFor(variant: MeshVariant, mode: Mode): MeshUnderTest {
     const mesh = new ComposeMesh(variant, (line) => {
       if (process.env.MESH_VERBOSE) console.log(`  compose | ${line}`);
     });
-    await mesh.makeWay(); // down first if another variant runs with other Envoy configs
+    await mesh.makeWay(); // removes the Envoys (and their apps) another running variant configures otherwise
     // TRACING_MODE from the environment, as in `TRACING_MODE=off docker compose up --build --wait`.
     await mesh.upServing({ TRACING_MODE: mode });
     handle.mesh = mesh;
