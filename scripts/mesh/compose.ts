@@ -2,7 +2,7 @@
 // and the environment, YAML merge keys, override files merged), mapped to the few facts the checks, tests and
 // scripts use. One reader, compose's own: what it refuses, every user of this project would see refused too.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { REPO_ROOT } from '../repo.ts';
@@ -87,13 +87,41 @@ const text = (value: unknown): string =>
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.map((item) => String(item)) : typeof value === 'string' ? [value] : [];
 
+/**
+ * What `docker compose config` answered, by its inputs: the files and .env as they are now (their modification
+ * times) and the environment. One run costs 0.3-0.6 s of CPU, and the tests and scripts ask about the same few
+ * variants again and again (`runningVariant` reads all seven at every switch).
+ */
+const configCache = new Map<string, string>();
+
+function configInputs(files: string[], env: NodeJS.ProcessEnv): string {
+  const modified = (file: string) => {
+    try {
+      return statSync(path.resolve(REPO_ROOT, file)).mtimeMs;
+    } catch {
+      return null; // compose says what is missing
+    }
+  };
+  return JSON.stringify([files.map((f) => [f, modified(f)]), modified('.env'), env]);
+}
+
 /** `docker compose config` of these files, as JSON: the document compose would run (needs the compose CLI only). */
 export function composeConfigDocument(
   files: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Record<string, unknown> {
+  const inputs = configInputs(files, env);
+  let json = configCache.get(inputs);
+  if (json === undefined) {
+    json = composeConfig(files, env);
+    configCache.set(inputs, json);
+  }
+  return asRecord(JSON.parse(json), 'docker compose config');
+}
+
+function composeConfig(files: string[], env: NodeJS.ProcessEnv): string {
   try {
-    const json = execFileSync(
+    return execFileSync(
       'docker',
       [
         'compose',
@@ -106,7 +134,6 @@ export function composeConfigDocument(
       ],
       { cwd: REPO_ROOT, encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    return asRecord(JSON.parse(json), 'docker compose config');
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new ComposeError(
