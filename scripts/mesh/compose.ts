@@ -89,7 +89,7 @@ const strings = (value: unknown): string[] =>
 
 /**
  * What `docker compose config` answered, by its inputs: the files and .env as they are now (their modification
- * times) and the environment. One run costs 0.3-0.6 s of CPU, and the tests and scripts ask about the same few
+ * times) and the environment. Each answer starts the compose CLI, and the tests and scripts ask about the same few
  * variants again and again (`runningVariant` reads all seven at every switch).
  */
 const configCache = new Map<string, string>();

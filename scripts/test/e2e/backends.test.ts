@@ -39,6 +39,7 @@ describe("Envoy's OpenTelemetry tracer, otel mode, Jaeger", () => {
   const under = meshFor('otel-tracer', 'otel');
 
   it("keeps the same Jaeger running through the switch, holding the mesh's services only, not its own", async () => {
+    assert.ok(jaegerQueried.container, 'runs after the Jaeger block above, in the same file');
     // The OpenTelemetry tracer's file changes only the Envoys and the apps: Jaeger is not recreated (its data stays).
     assert.equal(under.mesh.containerId(TRACE_STORE_SERVICE), jaegerQueried.container);
     // Jaeger traces its own API by default (docker-compose.jaeger.yaml turns it off): the queries of the block above
