@@ -16,7 +16,7 @@ import {
 } from '../../trace-check/trace-tree.ts';
 import { traceApiOf, traceStore, type TraceStore } from '../../trace-check/trace-store.ts';
 import { envoyFlushIntervalMs } from '../../mesh/envoy-config.ts';
-import { TRACE_STORE_SERVICE, type MeshVariant } from '../../repo.ts';
+import { COLLECTOR_SERVICE, TRACE_STORE_SERVICE, type MeshVariant } from '../../repo.ts';
 
 /**
  * Envoy keeps a Zipkin span buffer per worker thread: a later trace arriving complete does not prove an earlier
@@ -53,8 +53,40 @@ export function meshFor(variant: MeshVariant, mode: Mode): MeshUnderTest {
     const api = traceApiOf(variant);
     handle.storeUrl = mesh.publishedUrl(TRACE_STORE_SERVICE, api.port);
     handle.store = traceStore(api.kind, handle.storeUrl);
+    if (mesh.project.services.has(COLLECTOR_SERVICE)) await untilAppsReachStore(handle);
   });
   return handle;
+}
+
+/**
+ * Through the collector, an app whose first export met a collector not listening yet retries it with a backoff and
+ * holds the spans after it meanwhile, for seconds (once in ten runs a test's trace lacked every app span after
+ * 7.5 s, when the switch to the variant was quick because the store kept running). `upServing` waits for the
+ * Envoys' reports; this waits until an app's span of a fresh request is in the store, so that the tests start where
+ * a user's mesh is after its first seconds. The request is a slow one, which tail sampling always keeps.
+ */
+async function untilAppsReachStore(under: MeshUnderTest): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const response = await fetch(`${under.front}/trace/1`, { headers: { 'x-mesh-fault': 'service2-delay' } });
+    await response.text();
+    const traceId =
+      response.headers.get('x-b3-traceid') ?? response.headers.get('traceparent')?.split('-')[1] ?? '';
+    try {
+      await waitForSpan(
+        under.store,
+        traceId,
+        (s) => under.mesh.apps.includes(s.localEndpoint?.serviceName ?? ''),
+        5000,
+      );
+      return;
+    } catch (error) {
+      if (Date.now() > deadline)
+        throw new Error(`no app's span reached the store through the collector in 30 s: ${String(error)}`, {
+          cause: error,
+        });
+    }
+  }
 }
 
 /** Polls the store until the trace has a span matching `predicate`; returns the whole trace as it is then. */
