@@ -63,6 +63,14 @@ export interface VerifyResult {
  */
 const SETTLE_MS = envoyFlushIntervalMs() + 1000 + 5000;
 
+/**
+ * The trace id front-envoy answers with: x-b3-traceid (Zipkin tracer) or traceparent's (the OpenTelemetry-tracer
+ * variant); '' when neither is there.
+ */
+export function traceIdOfAnswer(headers: Headers): string {
+  return headers.get('x-b3-traceid') ?? headers.get('traceparent')?.split('-')[1] ?? '';
+}
+
 export async function verifyTrace(options: VerifyOptions): Promise<VerifyResult> {
   const expectedTraces = loadExpectedTraces();
   const startedAt = Date.now();
@@ -72,9 +80,7 @@ export async function verifyTrace(options: VerifyOptions): Promise<VerifyResult>
   });
   const text = await response.text();
   const body: unknown = response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
-  // front-envoy answers with x-b3-traceid (Zipkin tracer) or with traceparent (the OpenTelemetry-tracer variant).
-  const traceId =
-    response.headers.get('x-b3-traceid') ?? response.headers.get('traceparent')?.split('-')[1] ?? '';
+  const traceId = traceIdOfAnswer(response.headers);
   const requestId = response.headers.get('x-request-id');
   const reported = (body as { tracingMode?: unknown } | null)?.tracingMode;
   const mode: Mode = TRACING_MODES.find((m) => m === reported) ?? 'otel';

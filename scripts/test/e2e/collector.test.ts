@@ -18,11 +18,18 @@ import { runningVariant } from '../../mesh/compose-mesh.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { assertWholeOtelTrace, meshFor, waitForSpan } from './support.ts';
+import { assertWholeOtelTrace, meshFor, waitForSpan, type MeshUnderTest } from './support.ts';
 import { REPO_ROOT, TRACE_STORE_SERVICE } from '../../repo.ts';
 
 const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
 const REQUESTS_WHILE_AWAY = 20;
+
+/** One request through the variant: its trace in the store is the direct path's otel tree, every span of it. */
+async function assertDirectPathTree(under: MeshUnderTest): Promise<void> {
+  const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
+  assert.ok(result.ok, formatReport(result));
+  assert.equal(result.spans.length, SPANS_PER_REQUEST);
+}
 
 // The blocks run in the order that changes the mesh least: Jaeger first (backends.test.ts leaves Jaeger running),
 // then the Zipkin variants, which keep one Zipkin and change only the collector's config or the Envoys' tracer.
@@ -30,9 +37,7 @@ describe('through the OpenTelemetry Collector, Jaeger, otel mode', () => {
   const under = meshFor('jaeger-collector', 'otel');
 
   it("puts the same tree in Jaeger as the direct path, read back from Jaeger's API", async () => {
-    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
-    assert.ok(result.ok, formatReport(result));
-    assert.equal(result.spans.length, SPANS_PER_REQUEST);
+    await assertDirectPathTree(under);
   });
 });
 
@@ -40,9 +45,7 @@ describe('through the OpenTelemetry Collector, Zipkin, otel mode', () => {
   const under = meshFor('collector', 'otel');
 
   it('puts the same tree in Zipkin as the direct path', async () => {
-    const result = await verifyTrace({ url: `${under.front}/trace/1`, store: under.store });
-    assert.ok(result.ok, formatReport(result));
-    assert.equal(result.spans.length, SPANS_PER_REQUEST);
+    await assertDirectPathTree(under);
     assert.equal(runningVariant(), 'collector', 'the variant `make verify` and the tests see running');
   });
 

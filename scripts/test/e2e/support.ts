@@ -16,6 +16,7 @@ import {
 } from '../../trace-check/trace-tree.ts';
 import { traceApiOf, traceStore, type TraceStore } from '../../trace-check/trace-store.ts';
 import { envoyFlushIntervalMs } from '../../mesh/envoy-config.ts';
+import { traceIdOfAnswer } from '../../trace-check/verifier.ts';
 import { COLLECTOR_SERVICE, TRACE_STORE_SERVICE, type MeshVariant } from '../../repo.ts';
 
 /**
@@ -70,8 +71,7 @@ async function untilAppsReachStore(under: MeshUnderTest): Promise<void> {
   for (;;) {
     const response = await fetch(`${under.front}/trace/1`, { headers: { 'x-mesh-fault': 'service2-delay' } });
     await response.text();
-    const traceId =
-      response.headers.get('x-b3-traceid') ?? response.headers.get('traceparent')?.split('-')[1] ?? '';
+    const traceId = traceIdOfAnswer(response.headers);
     try {
       await waitForSpan(
         under.store,
