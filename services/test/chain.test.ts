@@ -116,6 +116,45 @@ describe("otel mode: one trace, the apps' own spans nested in hop order", () => 
   });
 });
 
+describe('otel mode, a request Envoy did not sample: nothing recorded, the decision carried on', () => {
+  let chain: Chain;
+  before(async () => (chain = await startChain('otel')));
+
+  // B3 as Envoy's Zipkin tracer sends it, and W3C alone as its OpenTelemetry tracer does.
+  const unsampledB3 = () => ({ ...envoyLikeHeaders(), 'x-b3-sampled': '0' });
+  const unsampledW3c = () => {
+    const { 'x-request-id': requestId, 'x-b3-traceid': traceId, 'x-b3-spanid': spanId } = envoyLikeHeaders();
+    return { 'x-request-id': requestId, traceparent: `00-${traceId}-${spanId}-00` };
+  };
+  const sentTraceIds: string[] = [];
+
+  for (const [format, unsampled] of [
+    ['B3', unsampledB3],
+    ['W3C', unsampledW3c],
+  ] as const) {
+    it(`${format}: every hop receives the headers as sent (no span of the app in between)`, async () => {
+      const sent: Record<string, string> = unsampled();
+      const answer = await traceRequest(chain, sent);
+      const traceId = sent['x-b3-traceid'] ?? sent.traceparent?.split('-')[1] ?? '';
+      sentTraceIds.push(traceId);
+      assert.deepEqual(answer.downstream.receivedTraceHeaders, sent);
+      assert.deepEqual(answer.downstream.downstream.listMessages.receivedTraceHeaders, sent);
+      assert.deepEqual(answer.downstream.downstream.messageHistory.receivedTraceHeaders, sent);
+      assert.equal(answer.traceId, traceId, 'the answer still names the trace');
+      const logged = await chain.service3.waitForLog(
+        (line) => line.route === 'alerts.v1.Alerts/ListMessages' && line.requestId === sent['x-request-id'],
+      );
+      assert.equal(logged?.traceId, traceId, 'the log line still leads to the trace id');
+    });
+  }
+
+  it('exports no span of those requests, not even when it flushes at shutdown', async () => {
+    await chain.stop();
+    assert.equal(sentTraceIds.length, 2);
+    assert.deepEqual(chain.sink.spans, [], 'this chain received only the unsampled requests above');
+  });
+});
+
 describe('forward mode: the headers copied by hand, byte for byte, and no SDK', () => {
   let chain: Chain;
   before(async () => (chain = await startChain('forward')));

@@ -11,14 +11,14 @@ const inbound = {
 };
 
 describe('headersToCarry', () => {
-  it('forward: every listed trace header, exactly as received, and nothing else', () => {
-    const carried = headersToCarry(inbound, 'forward');
+  it('copy (forward mode, and unsampled in otel): every listed trace header, exactly as received, and nothing else', () => {
+    const carried = headersToCarry(inbound, 'copy');
     assert.deepEqual(Object.keys(carried), [...TRACE_CONTEXT_HEADERS]);
     for (const name of TRACE_CONTEXT_HEADERS) assert.equal(carried[name], `value-of-${name}`);
   });
 
-  it('otel: only the mesh headers the SDK propagators do not write', () => {
-    assert.deepEqual(headersToCarry(inbound, 'otel'), {
+  it('sdk (otel mode, a traced request): only the mesh headers the SDK propagators do not write', () => {
+    assert.deepEqual(headersToCarry(inbound, 'sdk'), {
       'x-request-id': 'value-of-x-request-id',
       'x-ot-span-context': 'value-of-x-ot-span-context',
       'uber-trace-id': 'value-of-uber-trace-id',
@@ -26,20 +26,20 @@ describe('headersToCarry', () => {
     });
   });
 
-  it('off: nothing', () => {
-    assert.deepEqual(headersToCarry({ ...inbound, 'x-mesh-fault': 'service2-delay' }, 'off'), {});
+  it('none (off mode): nothing', () => {
+    assert.deepEqual(headersToCarry({ ...inbound, 'x-mesh-fault': 'service2-delay' }, 'none'), {});
   });
 
-  it('carries the demo fault switch x-mesh-fault in otel and forward', () => {
-    for (const mode of ['otel', 'forward'] as const) {
+  it('carries the demo fault switch x-mesh-fault whoever writes the context', () => {
+    for (const writer of ['sdk', 'copy'] as const) {
       assert.equal(
-        headersToCarry({ 'x-mesh-fault': 'service3-abort' }, mode)['x-mesh-fault'],
+        headersToCarry({ 'x-mesh-fault': 'service3-abort' }, writer)['x-mesh-fault'],
         'service3-abort',
       );
     }
   });
 
   it('carries a header Node joined from repeats as the joined string', () => {
-    assert.deepEqual(headersToCarry({ 'x-request-id': 'a, b' }, 'forward'), { 'x-request-id': 'a, b' });
+    assert.deepEqual(headersToCarry({ 'x-request-id': 'a, b' }, 'copy'), { 'x-request-id': 'a, b' });
   });
 });

@@ -5,6 +5,7 @@ import { describeHost, greetingText, serviceLabel, type HostIdentity } from './g
 import { DownstreamError, recordOnActiveSpan } from '../hops/downstream-error.js';
 import { createNextHopClient, type NextHopClient } from '../hops/next-hop.js';
 import {
+  contextWriterFor,
   currentTraceId,
   headersToCarry,
   receivedTraceHeaders,
@@ -102,7 +103,7 @@ export function createHttpApp(
     let downstream: unknown = null;
     if (nextHop) {
       try {
-        downstream = await nextHop.call(headersToCarry(req.headers, config.tracingMode));
+        downstream = await nextHop.call(headersToCarry(req.headers, contextWriterFor(config.tracingMode)));
       } catch (error) {
         if (!(error instanceof DownstreamError)) throw error;
         recordOnActiveSpan(error);

@@ -13,9 +13,11 @@ import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrum
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import type { Propagator, ServiceConfig } from '../config.js';
-import type { TextMapPropagator } from '@opentelemetry/api';
+import { context, type TextMapPropagator } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import type { Tracing } from './tracing.js';
 import { SPAN_BATCHING } from './span-batching.js';
+import { arrivesUnsampled, untracedWhenUnsampled } from './unsampled.js';
 
 /**
  * The SDK must speak exactly the trace formats the mesh's proxies speak. With Envoy's Zipkin tracer that is B3
@@ -46,10 +48,17 @@ export function startOpenTelemetry(config: ServiceConfig): Tracing {
     spanProcessors: [new BatchSpanProcessor({ exporter, ...SPAN_BATCHING })],
     // Envoy decides whether a request is traced (x-b3-sampled); the app follows its parent's decision.
     sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-    textMapPropagator: new CompositePropagator({ propagators: config.propagators.map(propagatorFor) }),
+    // A request Envoy did not sample is not traced here at all (unsampled.ts says why).
+    textMapPropagator: untracedWhenUnsampled(
+      new CompositePropagator({ propagators: config.propagators.map(propagatorFor) }),
+    ),
     instrumentations: [
-      // Health checks every few seconds would bury the real traces.
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.url === '/healthz' }),
+      // Health checks every few seconds would bury the real traces. An unsampled request is skipped before
+      // the instrumentation reads its attributes.
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) =>
+          request.url === '/healthz' || arrivesUnsampled(request.headers),
+      }),
       // Express names the server span after the route ("GET /trace/:n"); its per-layer spans would only add
       // noise between the server span and the app's own work, so none are made.
       new ExpressInstrumentation({
@@ -59,8 +68,9 @@ export function startOpenTelemetry(config: ServiceConfig): Tracing {
           ExpressLayerType.REQUEST_HANDLER,
         ],
       }),
-      // Outbound HTTP uses Node's global fetch, which is undici, not the http module.
-      new UndiciInstrumentation(),
+      // Outbound HTTP uses Node's global fetch, which is undici, not the http module. Under a request the app
+      // does not trace it makes no client span; the app copies the headers itself (trace-headers.ts).
+      new UndiciInstrumentation({ ignoreRequestHook: () => isTracingSuppressed(context.active()) }),
       new GrpcInstrumentation({ ignoreGrpcMethods: [/^Check$|^Watch$/] }),
     ],
     metricReaders: [],

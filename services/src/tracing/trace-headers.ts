@@ -3,7 +3,15 @@
 // This is the lesson of the whole mesh: Envoy makes the spans, but Envoy cannot know that the request the app
 // sends out belongs to the request that came in. Only the app can carry these headers across.
 import type { IncomingHttpHeaders } from 'node:http';
-import { isSpanContextValid, trace } from '@opentelemetry/api';
+import {
+  context,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  type SpanContext,
+} from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import type { TracingMode } from '../config.js';
 
 /**
@@ -50,16 +58,30 @@ export const WRITTEN_BY_OTEL_PROPAGATORS: ReadonlySet<TraceContextHeader> = new 
  */
 export const MESH_CONTROL_HEADERS = ['x-mesh-fault'] as const;
 
+/**
+ * Who writes the trace context onto the outbound call: the SDK's propagators (`otel`, for a request the app traces),
+ * the app copying it as received (`forward`, and an `otel` request Envoy did not sample: unsampled.ts), or nobody
+ * (`off`).
+ */
+export type ContextWriter = 'sdk' | 'copy' | 'none';
+
+/** The writer for the request being handled now: in `otel` mode it depends on whether the app traces it. */
+export function contextWriterFor(mode: TracingMode): ContextWriter {
+  if (mode === 'off') return 'none';
+  if (mode === 'forward') return 'copy';
+  return isTracingSuppressed(context.active()) ? 'copy' : 'sdk';
+}
+
 /** The headers this service copies onto its outbound call, as received (names lowercase). */
-export function headersToCarry(inbound: IncomingHttpHeaders, mode: TracingMode): Record<string, string> {
-  if (mode === 'off') return {}; // on purpose: the trace breaks at this service
+export function headersToCarry(inbound: IncomingHttpHeaders, writer: ContextWriter): Record<string, string> {
+  if (writer === 'none') return {}; // on purpose: the trace breaks at this service
   const control: Record<string, string> = {};
   for (const name of MESH_CONTROL_HEADERS) {
     const value = inbound[name];
     if (typeof value === 'string') control[name] = value;
   }
   const received = receivedTraceHeaders(inbound);
-  if (mode === 'forward') return { ...received, ...control };
+  if (writer === 'copy') return { ...received, ...control };
   const notWrittenBySdk = Object.entries(received).filter(
     ([name]) => !WRITTEN_BY_OTEL_PROPAGATORS.has(name as TraceContextHeader),
   );
@@ -77,18 +99,29 @@ export function receivedTraceHeaders(inbound: IncomingHttpHeaders): Record<strin
   return received;
 }
 
-/** The trace id this request belongs to: the active OTel span's, else the B3 header Envoy sent, else null. */
+/**
+ * The context this request runs in: the active OTel span's, else the one the inbound headers carry (read by the
+ * SDK's propagators in `otel` mode, where an unsampled request has no span of its own), else none.
+ */
+function requestSpanContext(inbound: IncomingHttpHeaders): SpanContext | undefined {
+  const active = trace.getActiveSpan()?.spanContext();
+  if (active && isSpanContextValid(active)) return active;
+  const carried = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, inbound));
+  return carried && isSpanContextValid(carried) ? carried : undefined;
+}
+
+/** The trace id this request belongs to: its span context's (above), else the B3 header Envoy sent, else null. */
 export function currentTraceId(inbound: IncomingHttpHeaders): string | null {
-  const spanContext = trace.getActiveSpan()?.spanContext();
-  if (spanContext && isSpanContextValid(spanContext)) return spanContext.traceId;
+  const spanContext = requestSpanContext(inbound);
+  if (spanContext) return spanContext.traceId;
   const header = inbound['x-b3-traceid'];
   return typeof header === 'string' ? header : null;
 }
 
-/** The span id of this request's server span: the active OTel span's, else the B3 span id Envoy sent. */
+/** The span id of this request's server span (or, unsampled, its caller's), else the B3 span id Envoy sent. */
 export function currentSpanId(inbound: IncomingHttpHeaders): string | null {
-  const spanContext = trace.getActiveSpan()?.spanContext();
-  if (spanContext && isSpanContextValid(spanContext)) return spanContext.spanId;
+  const spanContext = requestSpanContext(inbound);
+  if (spanContext) return spanContext.spanId;
   const header = inbound['x-b3-spanid'];
   return typeof header === 'string' ? header : null;
 }
