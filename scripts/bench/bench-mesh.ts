@@ -23,7 +23,7 @@ export class BenchMesh {
   private constructor(readonly mesh: ComposeMesh) {
     // The collector runs on the production path only; the direct path's group is empty.
     const collector = mesh.project.services.has(COLLECTOR_SERVICE) ? [COLLECTOR_SERVICE] : [];
-    this.groups = { envoys: mesh.envoys, apps: mesh.apps, collector, backend: [TRACE_STORE_SERVICE] };
+    this.groups = { envoys: mesh.envoys, apps: mesh.apps, collector, store: [TRACE_STORE_SERVICE] };
     this.front = `http://${mesh.ip('front-envoy')}:8000`;
     this.zipkin = mesh.publishedUrl(TRACE_STORE_SERVICE, traceApiOf('zipkin').port);
     this.frontAdmin = mesh.publishedUrl('front-envoy', 9901);

@@ -10,7 +10,7 @@ import { containerCpuSeconds } from '../mesh/container-cgroup.ts';
  * The containers by group: the Envoys, the apps, the OpenTelemetry Collector (the production path's; none on the
  * direct path) and the trace store.
  */
-export const CONTAINER_GROUPS = ['envoys', 'apps', 'collector', 'backend'] as const;
+export const CONTAINER_GROUPS = ['envoys', 'apps', 'collector', 'store'] as const;
 export type ContainerGroup = (typeof CONTAINER_GROUPS)[number];
 
 /** The groups of a reading, in the order the report lists them. */

@@ -47,7 +47,7 @@ export interface Target {
 /** CPU per request of the mesh and the machine around it: everything but the store and the load generator. */
 export const meshCpuMsPerRequest = (summary: RunSummary) =>
   round3(
-    CPU_GROUPS.filter((g) => g !== 'backend' && g !== 'load_generator').reduce(
+    CPU_GROUPS.filter((g) => g !== 'store' && g !== 'load_generator').reduce(
       (sum, g) => sum + summary.cpu_seconds_per_1000_requests[g],
       0,
     ),
