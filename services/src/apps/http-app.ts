@@ -6,7 +6,7 @@ import { DownstreamError, recordOnActiveSpan } from '../hops/downstream-error.js
 import { createNextHopClient, type NextHopClient } from '../hops/next-hop.js';
 import {
   contextWriterFor,
-  currentTraceId,
+  currentTraceIds,
   headersToCarry,
   receivedTraceHeaders,
   requestIdOf,
@@ -174,7 +174,7 @@ function respond(
       greeting,
       hostname: host.hostname,
       resolvedHostname: host.resolvedHostname,
-      traceId: currentTraceId(req.headers),
+      traceId: currentTraceIds(req.headers).traceId,
       requestId: requestIdOf(req.headers),
       tracingMode: config.tracingMode,
       receivedTraceHeaders: receivedTraceHeaders(req.headers),

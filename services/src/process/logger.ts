@@ -1,7 +1,7 @@
 // One JSON line per request, carrying the trace id, span id and request id, so a log line leads to its trace.
 import pino from 'pino';
 import type { IncomingHttpHeaders } from 'node:http';
-import { currentSpanId, currentTraceId, requestIdOf } from '../tracing/trace-headers.js';
+import { currentTraceIds, requestIdOf } from '../tracing/trace-headers.js';
 
 export type Logger = pino.Logger;
 
@@ -18,8 +18,7 @@ export interface RequestLogFields {
 /** Reads the ids while the request's span is active (later, in an event callback, the context may be gone). */
 export function requestLogFields(headers: IncomingHttpHeaders): RequestLogFields {
   return {
-    traceId: currentTraceId(headers),
-    spanId: currentSpanId(headers),
+    ...currentTraceIds(headers),
     requestId: requestIdOf(headers),
   };
 }

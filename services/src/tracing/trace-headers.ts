@@ -110,20 +110,23 @@ function requestSpanContext(inbound: IncomingHttpHeaders): SpanContext | undefin
   return carried && isSpanContextValid(carried) ? carried : undefined;
 }
 
-/** The trace id this request belongs to: its span context's (above), else the B3 header Envoy sent, else null. */
-export function currentTraceId(inbound: IncomingHttpHeaders): string | null {
+/**
+ * The trace id and span id this request runs under: its span context's (above); else, in `forward` and `off`, the B3
+ * ids Envoy sent; else null. The span id is the app's server span's, or, for a request it does not trace, its
+ * caller's.
+ */
+export function currentTraceIds(inbound: IncomingHttpHeaders): {
+  traceId: string | null;
+  spanId: string | null;
+} {
   const spanContext = requestSpanContext(inbound);
-  if (spanContext) return spanContext.traceId;
-  const header = inbound['x-b3-traceid'];
-  return typeof header === 'string' ? header : null;
-}
-
-/** The span id of this request's server span (or, unsampled, its caller's), else the B3 span id Envoy sent. */
-export function currentSpanId(inbound: IncomingHttpHeaders): string | null {
-  const spanContext = requestSpanContext(inbound);
-  if (spanContext) return spanContext.spanId;
-  const header = inbound['x-b3-spanid'];
-  return typeof header === 'string' ? header : null;
+  if (spanContext) return { traceId: spanContext.traceId, spanId: spanContext.spanId };
+  const traceId = inbound['x-b3-traceid'];
+  const spanId = inbound['x-b3-spanid'];
+  return {
+    traceId: typeof traceId === 'string' ? traceId : null,
+    spanId: typeof spanId === 'string' ? spanId : null,
+  };
 }
 
 export function requestIdOf(inbound: IncomingHttpHeaders): string | null {
