@@ -120,11 +120,14 @@ describe('otel mode, a request Envoy did not sample: nothing recorded, the decis
   let chain: Chain;
   before(async () => (chain = await startChain('otel')));
 
-  // B3 as Envoy's Zipkin tracer sends it, and W3C alone as its OpenTelemetry tracer does.
-  const unsampledB3 = () => ({ ...envoyLikeHeaders(), 'x-b3-sampled': '0' });
+  // B3 as Envoy's Zipkin tracer sends it, and W3C alone as its OpenTelemetry tracer does; with the trace id sent.
+  const unsampledB3 = () => {
+    const b3 = envoyLikeHeaders();
+    return { traceId: b3['x-b3-traceid'], sent: { ...b3, 'x-b3-sampled': '0' } };
+  };
   const unsampledW3c = () => {
     const { 'x-request-id': requestId, 'x-b3-traceid': traceId, 'x-b3-spanid': spanId } = envoyLikeHeaders();
-    return { 'x-request-id': requestId, traceparent: `00-${traceId}-${spanId}-00` };
+    return { traceId, sent: { 'x-request-id': requestId, traceparent: `00-${traceId}-${spanId}-00` } };
   };
   const sentTraceIds: string[] = [];
 
@@ -133,9 +136,8 @@ describe('otel mode, a request Envoy did not sample: nothing recorded, the decis
     ['W3C', unsampledW3c],
   ] as const) {
     it(`${format}: every hop receives the headers as sent (no span of the app in between)`, async () => {
-      const sent: Record<string, string> = unsampled();
+      const { traceId, sent } = unsampled();
       const answer = await traceRequest(chain, sent);
-      const traceId = sent['x-b3-traceid'] ?? sent.traceparent?.split('-')[1] ?? '';
       sentTraceIds.push(traceId);
       assert.deepEqual(answer.downstream.receivedTraceHeaders, sent);
       assert.deepEqual(answer.downstream.downstream.listMessages.receivedTraceHeaders, sent);

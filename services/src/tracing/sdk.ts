@@ -13,11 +13,10 @@ import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrum
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import type { Propagator, ServiceConfig } from '../config.js';
-import { context, type TextMapPropagator } from '@opentelemetry/api';
-import { isTracingSuppressed } from '@opentelemetry/core';
+import type { TextMapPropagator } from '@opentelemetry/api';
 import type { Tracing } from './tracing.js';
 import { SPAN_BATCHING } from './span-batching.js';
-import { arrivesUnsampled, untracedWhenUnsampled } from './unsampled.js';
+import { arrivesUnsampled, untracedHere, untracedWhenUnsampled } from './unsampled.js';
 
 /**
  * The SDK must speak exactly the trace formats the mesh's proxies speak. With Envoy's Zipkin tracer that is B3
@@ -70,7 +69,7 @@ export function startOpenTelemetry(config: ServiceConfig): Tracing {
       }),
       // Outbound HTTP uses Node's global fetch, which is undici, not the http module. Under a request the app
       // does not trace it makes no client span; the app copies the headers itself (trace-headers.ts).
-      new UndiciInstrumentation({ ignoreRequestHook: () => isTracingSuppressed(context.active()) }),
+      new UndiciInstrumentation({ ignoreRequestHook: untracedHere }),
       new GrpcInstrumentation({ ignoreGrpcMethods: [/^Check$|^Watch$/] }),
     ],
     metricReaders: [],

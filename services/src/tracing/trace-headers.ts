@@ -3,15 +3,8 @@
 // This is the lesson of the whole mesh: Envoy makes the spans, but Envoy cannot know that the request the app
 // sends out belongs to the request that came in. Only the app can carry these headers across.
 import type { IncomingHttpHeaders } from 'node:http';
-import {
-  context,
-  isSpanContextValid,
-  propagation,
-  ROOT_CONTEXT,
-  trace,
-  type SpanContext,
-} from '@opentelemetry/api';
-import { isTracingSuppressed } from '@opentelemetry/core';
+import { isSpanContextValid, propagation, ROOT_CONTEXT, trace, type SpanContext } from '@opentelemetry/api';
+import { untracedHere } from './unsampled.js';
 import type { TracingMode } from '../config.js';
 
 /**
@@ -69,7 +62,7 @@ export type ContextWriter = 'sdk' | 'copy' | 'none';
 export function contextWriterFor(mode: TracingMode): ContextWriter {
   if (mode === 'off') return 'none';
   if (mode === 'forward') return 'copy';
-  return isTracingSuppressed(context.active()) ? 'copy' : 'sdk';
+  return untracedHere() ? 'copy' : 'sdk';
 }
 
 /** The headers this service copies onto its outbound call, as received (names lowercase). */
@@ -111,8 +104,8 @@ function requestSpanContext(inbound: IncomingHttpHeaders): SpanContext | undefin
 }
 
 /**
- * The trace id and span id this request runs under: its span context's (above); else, in `forward` and `off`, the B3
- * ids Envoy sent; else null. The span id is the app's server span's, or, for a request it does not trace, its
+ * The trace id and span id this request runs under: its span context's (above); else the B3 ids Envoy sent (`forward`
+ * and `off` load no propagators to read them with); else null. The span id is the app's server span's, or, for a request it does not trace, its
  * caller's.
  */
 export function currentTraceIds(inbound: IncomingHttpHeaders): {

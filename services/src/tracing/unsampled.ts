@@ -8,6 +8,7 @@
 // the app copies the trace headers as received, as in `forward` mode (trace-headers.ts). What is recorded does not
 // change: nothing of an unsampled request ever was.
 import {
+  context,
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
@@ -42,6 +43,14 @@ export function untracedWhenUnsampled(propagator: TextMapPropagator): TextMapPro
     },
     fields: () => propagator.fields(),
   };
+}
+
+/**
+ * The request being handled now is not traced by the app (unsampled, or a health check): no instrumentation writes
+ * its trace context, so the app copies the headers itself (trace-headers.ts).
+ */
+export function untracedHere(): boolean {
+  return isTracingSuppressed(context.active());
 }
 
 /** For the HTTP server instrumentation's ignore hook: this request arrived with a "not sampled" decision. */
