@@ -18,7 +18,13 @@ import { runningVariant } from '../../mesh/compose-mesh.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { assertWholeOtelTrace, meshFor, waitForSpan, type MeshUnderTest } from './support.ts';
+import {
+  assertWholeOtelTrace,
+  meshFor,
+  SLOW_REQUEST_HEADERS,
+  waitForSpan,
+  type MeshUnderTest,
+} from './support.ts';
 import { REPO_ROOT, TRACE_STORE_SERVICE } from '../../repo.ts';
 
 const SPANS_PER_REQUEST = countSpans([loadExpectedTraces().otel.tree]);
@@ -104,7 +110,7 @@ describe('tail sampling in the collector, Zipkin, otel mode', () => {
     const slow = await verifyTrace({
       url: `${under.front}/trace/1`,
       store: under.store,
-      headers: { 'x-mesh-fault': 'service2-delay' },
+      headers: SLOW_REQUEST_HEADERS,
     });
     assert.ok(slow.ok, formatReport(slow));
     // Requests in error: kept, with the span that failed and the front proxy's 502.

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { buildActualTrace, countSpans, loadExpectedTraces } from '../../trace-check/trace-tree.ts';
 import { formatReport, verifyTrace } from '../../trace-check/verifier.ts';
-import { afterEnvoyFlush, meshFor, waitForCount, waitForSpan } from './support.ts';
+import { afterEnvoyFlush, meshFor, SLOW_REQUEST_HEADERS, waitForCount, waitForSpan } from './support.ts';
 
 const FULL_TRACE = countSpans([loadExpectedTraces().otel.tree]);
 
@@ -114,7 +114,7 @@ describe('tracing controls (Zipkin, otel mode)', () => {
     const result = await verifyTrace({
       url: `${under.front}/trace/1`,
       store: under.store,
-      headers: { 'x-mesh-fault': 'service2-delay' },
+      headers: SLOW_REQUEST_HEADERS,
     });
     assert.ok(result.ok, formatReport(result));
     const ingress = result.spans.find(

@@ -20,6 +20,12 @@ import { traceIdOfAnswer } from '../../trace-check/verifier.ts';
 import { COLLECTOR_SERVICE, TRACE_STORE_SERVICE, type MeshVariant } from '../../repo.ts';
 
 /**
+ * The demo fault that makes a request slow: service2's sidecar holds it 500 ms (envoy/service2-envoy.yaml;
+ * controls.test.ts proves the delay). Tail sampling keeps every slow trace.
+ */
+export const SLOW_REQUEST_HEADERS = { 'x-mesh-fault': 'service2-delay' } as const;
+
+/**
  * Envoy keeps a Zipkin span buffer per worker thread: a later trace arriving complete does not prove an earlier
  * span was flushed (it may sit in the other worker's buffer); one flush interval does.
  */
@@ -69,7 +75,7 @@ export function meshFor(variant: MeshVariant, mode: Mode): MeshUnderTest {
 async function untilAppsReachStore(under: MeshUnderTest): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const response = await fetch(`${under.front}/trace/1`, { headers: { 'x-mesh-fault': 'service2-delay' } });
+    const response = await fetch(`${under.front}/trace/1`, { headers: SLOW_REQUEST_HEADERS });
     await response.text();
     const traceId = traceIdOfAnswer(response.headers);
     try {
