@@ -1,5 +1,6 @@
 // The tracing controls users reach for, on the real mesh: sampling at the edge (config and admin API),
-// x-client-trace-id, x-envoy-force-trace from outside and from inside, W3C callers, and the demo fault switch.
+// x-client-trace-id, x-envoy-force-trace from outside and from inside, W3C callers, a caller's "not sampled", and
+// the demo fault switch.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -97,6 +98,33 @@ describe('tracing controls (Zipkin, otel mode)', () => {
     const [root] = trace.roots;
     assert.equal(root?.service, 'front-envoy');
     assert.equal(root.span.parentId, parentId, 'the front proxy span is a child of the caller span');
+  });
+
+  it("follows a caller's 'not sampled' (B3 x-b3-sampled: 0, W3C flags 00): served and logged under its trace id, no span stored", async () => {
+    const b3TraceId = randomBytes(16).toString('hex');
+    const w3cTraceId = randomBytes(16).toString('hex');
+    const unsampled: [string, Record<string, string>][] = [
+      [
+        b3TraceId,
+        { 'x-b3-traceid': b3TraceId, 'x-b3-spanid': randomBytes(8).toString('hex'), 'x-b3-sampled': '0' },
+      ],
+      [w3cTraceId, { traceparent: `00-${w3cTraceId}-${randomBytes(8).toString('hex')}-00` }],
+    ];
+    const since = Date.now();
+    for (const [traceId, headers] of unsampled) {
+      const response = await get(headers);
+      assert.equal(response.status, 200, await response.text());
+      assert.equal(response.headers.get('x-b3-traceid'), traceId);
+    }
+    // A hop that lost the decision on the way would decide for itself (100 % here) and store spans, in this trace
+    // or in one of its own. Once a later traced request is complete and an Envoy flush has passed, they would be in.
+    const traced = (await get()).headers.get('x-b3-traceid') ?? '';
+    await waitForCount(under.store, traced, FULL_TRACE);
+    await afterEnvoyFlush();
+    assert.deepEqual(await under.store.traceIdsSince(since), [traced]);
+    // The last hop still logged each request under the caller's trace id: a log line leads to the caller's trace.
+    const lastHopLog = await under.mesh.logs('service3', 200);
+    for (const [traceId] of unsampled) assert.match(lastHopLog, new RegExp(`"traceId":"${traceId}"`));
   });
 
   it("still continues a B3 caller's trace", async () => {
