@@ -25,7 +25,8 @@ export const WARM_UP_REQUESTS = SMOKE ? 20 : 200;
 export const AFTER_RECREATE_REQUESTS = SMOKE ? 200 : 2000;
 /**
  * How long Zipkin's span count must stand still before an otel run's delivery is read. The smoke run's few hundred
- * spans are decoded in milliseconds, and the count must still reach what front-envoy sampled (span-counts.ts).
+ * spans are decoded in milliseconds, and the count must still reach what front-envoy sampled (span-counts.ts); a
+ * baseline without such a target waits the full SETTLED_QUIET_MS (rounds.ts).
  */
 export const SPANS_QUIET_MS = SMOKE ? 500 : SETTLED_QUIET_MS;
 /** Requests per time-to-trace measurement, one at a time; the smoke run skips the Jaeger one (a second mesh). */
