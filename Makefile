@@ -93,7 +93,9 @@ run: engine ## docker compose up --build in the foreground (BACKEND, TRACING_MOD
 start: engine ## the same in the background; returns when every service is healthy
 	@$(COMPOSE) up --build --wait --detach || { status=$$?; \
 	  echo "make start: the mesh did not come up; the last log lines, then it is taken down:" >&2; \
-	  $(COMPOSE) logs --tail 10 >&2; $(COMPOSE) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
+	  $(COMPOSE) logs --tail 10 >&2; $(COMPOSE) down --remove-orphans --timeout 10 >/dev/null 2>&1; \
+	  echo "make start: taken down. Was another BACKEND's mesh running? Podman cannot swap its sidecars in place (docs/engine.md): \`make start\` again starts clean." >&2; \
+	  exit $$status; }
 
 stop: ## docker compose down: remove every container and the network (safe to repeat)
 	@$(WITH_ENGINE) if docker version >/dev/null 2>&1; then docker compose $(COMPOSE_FILES) down --remove-orphans --timeout 10; \
