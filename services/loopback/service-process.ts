@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 
-const SERVICES_DIR = path.join(__dirname, '..', '..');
+const SERVICES_DIR = path.join(__dirname, '..');
 const MAIN = path.join(SERVICES_DIR, 'dist', 'main.js');
 
 export type LogLine = Record<string, unknown> & { msg?: string };

@@ -1,6 +1,6 @@
 // The mesh's three apps without Envoy: service1 (http) -> service2 (http) -> service3 (grpc), real processes on
 // loopback, exporting to a SpanSink. In the mesh each app calls its own sidecar; here it calls the next app directly.
-import type { TracingMode } from '../../src/config.js';
+import type { TracingMode } from '../src/config.js';
 import { SpanSink } from './span-sink.js';
 import { freePort, ServiceProcess } from './service-process.js';
 

@@ -1,8 +1,8 @@
-// A small Zipkin v2 JSON receiver (POST /api/v2/spans) for the Envoy-less tests: the services export to it exactly
-// as they export to Zipkin, and the tests read back what arrived.
+// A small Zipkin v2 JSON receiver (POST /api/v2/spans) for the Envoy-less tests and `make bench-apps`: the services
+// export to it exactly as they export to Zipkin, and the tests read back what arrived.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ZipkinSpan } from '../../../scripts/trace-check/trace-tree.ts';
+import type { ZipkinSpan } from '../../scripts/trace-check/trace-tree.ts';
 
 export class SpanSink {
   readonly spans: ZipkinSpan[] = [];
