@@ -6,7 +6,7 @@ NODE := node_modules/.bin/node
 TSX := $(NODE) --import tsx
 NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: help install tools engine engine-stop build lint test-services test-unit test-configs test-e2e test-reliability test run start stop status logs verify pins screenshot generate bench profile-apps clean
+.PHONY: help install tools engine engine-stop build lint test-services test-unit test-configs test-e2e test-reliability test run start stop status logs verify pins screenshot generate bench bench-apps profile-apps clean
 
 # BACKEND=jaeger puts Jaeger where Zipkin was (docker-compose.jaeger.yaml); BACKEND=otel-tracer also swaps Envoy's
 # Zipkin tracer for its OpenTelemetry tracer (docker-compose.otel-tracer.yaml); BACKEND=collector and
@@ -109,6 +109,9 @@ logs: ## the last lines of every service's log (SERVICE=name for one)
 
 bench: build engine ## throughput, latency, CPU and span delivery: limit vs off vs forward vs otel, direct and through the collector (docs/benchmarks.md); leaves the mesh running
 	@$(WITH_ENGINE) $(TSX) scripts/bench.ts
+
+bench-apps: build ## the apps' own CPU per request in each mode, on loopback without Envoy (compare two commits' deltas over off)
+	@$(TSX) scripts/bench-apps.ts
 
 profile-apps: build engine ## where the apps' CPU goes per request in off, forward, otel at 1 % and 100 % (Node's --cpu-prof in the mesh; .run/profile-apps/)
 	@$(WITH_ENGINE) $(TSX) scripts/profile-apps.ts

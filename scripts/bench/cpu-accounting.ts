@@ -78,6 +78,11 @@ function engineCpuSeconds(): Map<string, number> {
   return byPid;
 }
 
+/** CPU seconds one process has used itself, to now (an app on loopback: `make bench-apps`). */
+export function ownCpuSeconds(pid: number): number {
+  return processCpuSeconds(readFileSync(`/proc/${String(pid)}/stat`, 'utf8'), true);
+}
+
 /** Busy CPU seconds of the whole machine since boot: every CPU's time but idle and iowait (/proc/stat). */
 function machineBusySeconds(): number {
   const [, ...fields] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);

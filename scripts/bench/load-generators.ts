@@ -23,13 +23,15 @@ export interface LoadResult {
 
 /**
  * Closed-loop load from a separate process (autocannon-run.mts), so the event loop of this process stays free while
- * the load runs: `connections` requests in flight for `seconds`, or until `amount` requests were answered.
+ * the load runs: `connections` requests in flight for `seconds`, or until `amount` requests were answered; every
+ * request with `headers`.
  */
 export async function load(
   url: string,
   seconds: number,
   connections: number,
   amount?: number,
+  headers: Record<string, string> = {},
 ): Promise<LoadResult> {
   const { stdout } = await execFileAsync(
     process.execPath,
@@ -38,7 +40,7 @@ export async function load(
       // autocannon notices that a run is over (its count answered, its time up) only when it takes a sample:
       // every second by default, so a run of 20 requests took a second. Every 100 ms instead; its samples of
       // requests per second are not used (the rate is the run's own length: autocannon-run.mts).
-      JSON.stringify({ url, connections, duration: seconds, amount, sampleInt: 100 }),
+      JSON.stringify({ url, connections, duration: seconds, amount, headers, sampleInt: 100 }),
     ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
