@@ -1,12 +1,12 @@
 // `make bench-apps`: what the apps themselves cost per request in each tracing mode, on loopback, without Envoy or
-// an engine. The three apps run as processes (services/loopback, as the services' tests run them), one chain per
+// an engine. The three apps run as processes (scripts/loopback/, as the services' tests run them), one chain per
 // case, all started before the first round; the rounds load each chain in turn with the requests Envoy would send,
 // so that the machine's drift lands on every case alike. In the mesh (`make bench`) the same image drifts by about
 // 0.4 ms per request between runs, more than a change to the apps' code moves them: this is the instrument for that.
 // Compare the deltas over `off` of two commits, not their absolute figures. Writes .run/bench-apps.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startChain, type Chain } from '../services/loopback/chain.ts';
+import { startChain, type Chain } from './loopback/chain.ts';
 import { ownCpuSeconds } from './bench/cpu-accounting.ts';
 import { load } from './bench/load-generators.ts';
 import { machine } from './bench/machine.ts';

@@ -11,7 +11,7 @@ import {
   sameShape,
   withoutProxies,
 } from '../../scripts/trace-check/trace-tree.ts';
-import { startChain, type Chain } from '../loopback/chain.ts';
+import { startChain, type Chain } from '../../scripts/loopback/chain.ts';
 
 const expected = loadExpectedTraces();
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { runToExit } from '../loopback/service-process.ts';
+import { runToExit } from '../../scripts/loopback/service-process.ts';
 
 const valid = { SERVICE_NAME: 'service1', ROLE: 'http' };
 

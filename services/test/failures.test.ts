@@ -2,7 +2,7 @@
 // Hops fail for real: the next process is stopped (SIGSTOP, a hang) or killed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startChain, type Chain } from '../loopback/chain.ts';
+import { startChain, type Chain } from '../../scripts/loopback/chain.ts';
 
 interface ErrorBody {
   error: string;

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ENVIRONMENT_DEFAULTS, ROLES } from '../src/config.ts';
-import { startChain, type Chain } from '../loopback/chain.ts';
+import { startChain, type Chain } from '../../scripts/loopback/chain.ts';
 
 const SCRIPT = path.join(__dirname, '..', 'healthcheck.sh');
 

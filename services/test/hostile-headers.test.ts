@@ -9,7 +9,7 @@ import {
   sameShape,
   withoutProxies,
 } from '../../scripts/trace-check/trace-tree.ts';
-import { startChain, type Chain } from '../loopback/chain.ts';
+import { startChain, type Chain } from '../../scripts/loopback/chain.ts';
 
 const hex = (length: number) => 'a1'.repeat(length).slice(0, length);
 const ZERO32 = '0'.repeat(32);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { countSpans, loadExpectedTraces, withoutProxies } from '../../scripts/trace-check/trace-tree.ts';
 import net from 'node:net';
-import { startChain } from '../loopback/chain.ts';
+import { startChain } from '../../scripts/loopback/chain.ts';
 
 /** Polls a raw TCP connect (not the HTTP client's pool, whose reuse would muddle it) until it is refused. */
 async function untilConnectionRefused(port: number, timeoutMs = 5000): Promise<void> {

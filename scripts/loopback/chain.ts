@@ -1,8 +1,8 @@
 // The mesh's three apps without Envoy: service1 (http) -> service2 (http) -> service3 (grpc), real processes on
 // loopback, exporting to a SpanSink. In the mesh each app calls its own sidecar; here it calls the next app directly.
-import type { TracingMode } from '../src/config.js';
-import { SpanSink } from './span-sink.js';
-import { freePort, ServiceProcess } from './service-process.js';
+import type { TracingMode } from '../../services/src/config.ts';
+import { SpanSink } from './span-sink.ts';
+import { freePort, ServiceProcess } from './service-process.ts';
 
 export interface Chain {
   sink: SpanSink;

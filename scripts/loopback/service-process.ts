@@ -2,8 +2,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { REPO_ROOT } from '../repo.ts';
 
-const SERVICES_DIR = path.join(__dirname, '..');
+const SERVICES_DIR = path.join(REPO_ROOT, 'services');
 const MAIN = path.join(SERVICES_DIR, 'dist', 'main.js');
 
 export type LogLine = Record<string, unknown> & { msg?: string };

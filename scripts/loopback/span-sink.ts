@@ -2,7 +2,7 @@
 // export to it exactly as they export to Zipkin, and the tests read back what arrived.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ZipkinSpan } from '../../scripts/trace-check/trace-tree.ts';
+import type { ZipkinSpan } from '../trace-check/trace-tree.ts';
 
 export class SpanSink {
   readonly spans: ZipkinSpan[] = [];
