@@ -6,7 +6,7 @@
 // Compare the deltas over `off` of two commits, not their absolute figures. Writes .run/bench-apps.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startChain, type Chain } from './loopback/chain.ts';
+import { sidecarHeaders, startChain, type Chain } from './loopback/chain.ts';
 import { ownCpuSeconds } from './bench/cpu-accounting.ts';
 import { load } from './bench/load-generators.ts';
 import { machine } from './bench/machine.ts';
@@ -19,24 +19,15 @@ const REQUESTS_PER_RUN = 4000;
 const WARM_UP_REQUESTS = 500;
 const CONNECTIONS = 16;
 
-/** What a sidecar sends the app: B3 ids and its sampling decision (the apps see nothing else of Envoy's). */
-const fromSidecar = (sampled: '0' | '1') => ({
-  'x-request-id': '6f1f6c0e-3a5e-4f0e-9c47-2a3a9e6e1d01',
-  'x-b3-traceid': '80f198ee56343ba864fe8b2a57d3eff7',
-  'x-b3-spanid': 'e457b5a2e4d86bd1',
-  'x-b3-parentspanid': '05e3ac9a4f6e3b90',
-  'x-b3-sampled': sampled,
-});
-
 /**
  * The cases, each a chain of its own: `off` is the baseline. Not sampled is what nearly every request is at 1 or
  * 10 %; `otel, sampled` is every request at 100 % (its spans go to the chain's span sink, in this process).
  */
 const CASES = [
-  { name: 'off', mode: 'off', headers: fromSidecar('0') },
-  { name: 'forward', mode: 'forward', headers: fromSidecar('0') },
-  { name: 'otel, not sampled', mode: 'otel', headers: fromSidecar('0') },
-  { name: 'otel, sampled', mode: 'otel', headers: fromSidecar('1') },
+  { name: 'off', mode: 'off', headers: sidecarHeaders('0') },
+  { name: 'forward', mode: 'forward', headers: sidecarHeaders('0') },
+  { name: 'otel, not sampled', mode: 'otel', headers: sidecarHeaders('0') },
+  { name: 'otel, sampled', mode: 'otel', headers: sidecarHeaders('1') },
 ] as const;
 type CaseName = (typeof CASES)[number]['name'];
 

@@ -1,5 +1,6 @@
 // The mesh's three apps without Envoy: service1 (http) -> service2 (http) -> service3 (grpc), real processes on
 // loopback, exporting to a SpanSink. In the mesh each app calls its own sidecar; here it calls the next app directly.
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { TracingMode } from '../../services/src/config.ts';
 import { SpanSink } from './span-sink.ts';
 import { freePort, ServiceProcess } from './service-process.ts';
@@ -13,6 +14,19 @@ export interface Chain {
   entry: string;
   ports: { service1: number; service2: number; service3: number };
   stop(): Promise<void>;
+}
+
+/**
+ * The trace headers a sidecar hands its app, which the chain's entry gets in Envoy's place: a fresh 128-bit B3
+ * context with Envoy's sampling decision, and an Envoy request id.
+ */
+export function sidecarHeaders(sampled: '0' | '1' = '1') {
+  return {
+    'x-request-id': randomUUID(),
+    'x-b3-traceid': randomBytes(16).toString('hex'),
+    'x-b3-spanid': randomBytes(8).toString('hex'),
+    'x-b3-sampled': sampled,
+  };
 }
 
 export async function startChain(mode: TracingMode, extraEnv: Record<string, string> = {}): Promise<Chain> {

@@ -2,7 +2,7 @@
 // each hop actually receives. The test stands in for Envoy at the entry: it sends what service1's sidecar would.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   buildActualTrace,
   countSpans,
@@ -11,25 +11,13 @@ import {
   sameShape,
   withoutProxies,
 } from '../../scripts/trace-check/trace-tree.ts';
-import { startChain, type Chain } from '../../scripts/loopback/chain.ts';
+import { sidecarHeaders, startChain, type Chain } from '../../scripts/loopback/chain.ts';
 
 const expected = loadExpectedTraces();
 
-/** The trace headers a sidecar hands its app: a sampled 128-bit B3 context and an Envoy request id. */
-function envoyLikeHeaders() {
-  const traceId = randomBytes(16).toString('hex');
-  const spanId = randomBytes(8).toString('hex');
-  return {
-    'x-request-id': randomUUID(),
-    'x-b3-traceid': traceId,
-    'x-b3-spanid': spanId,
-    'x-b3-sampled': '1',
-  };
-}
-
 /** Every header of the list, as a mesh with several tracers might send them. */
 function allTraceHeaders() {
-  const b3 = envoyLikeHeaders();
+  const b3 = sidecarHeaders();
   return {
     ...b3,
     'x-b3-parentspanid': randomBytes(8).toString('hex'),
@@ -67,7 +55,7 @@ describe("otel mode: one trace, the apps' own spans nested in hop order", () => 
   after(() => chain.stop());
 
   it('exports exactly the expected tree under the trace id and parent span the sidecar sent', async () => {
-    const sent = envoyLikeHeaders();
+    const sent = sidecarHeaders();
     const answer = await traceRequest(chain, sent);
     assert.equal(answer.traceId, sent['x-b3-traceid']);
 
@@ -91,7 +79,7 @@ describe("otel mode: one trace, the apps' own spans nested in hop order", () => 
   });
 
   it('carries x-request-id to service3 as gRPC metadata, and B3 multi-header plus traceparent, not b3', async () => {
-    const sent = envoyLikeHeaders();
+    const sent = sidecarHeaders();
     const answer = await traceRequest(chain, sent);
     const atService2 = answer.downstream.receivedTraceHeaders;
     const atService3 = answer.downstream.downstream.listMessages.receivedTraceHeaders;
@@ -122,11 +110,11 @@ describe('otel mode, a request Envoy did not sample: nothing recorded, the decis
 
   // B3 as Envoy's Zipkin tracer sends it, and W3C alone as its OpenTelemetry tracer does; with the trace id sent.
   const unsampledB3 = () => {
-    const b3 = envoyLikeHeaders();
-    return { traceId: b3['x-b3-traceid'], sent: { ...b3, 'x-b3-sampled': '0' } };
+    const sent = sidecarHeaders('0');
+    return { traceId: sent['x-b3-traceid'], sent };
   };
   const unsampledW3c = () => {
-    const { 'x-request-id': requestId, 'x-b3-traceid': traceId, 'x-b3-spanid': spanId } = envoyLikeHeaders();
+    const { 'x-request-id': requestId, 'x-b3-traceid': traceId, 'x-b3-spanid': spanId } = sidecarHeaders();
     return { traceId, sent: { 'x-request-id': requestId, traceparent: `00-${traceId}-${spanId}-00` } };
   };
   const sentTraceIds: string[] = [];

@@ -104,9 +104,9 @@ function requestSpanContext(inbound: IncomingHttpHeaders): SpanContext | undefin
 }
 
 /**
- * The trace id and span id this request runs under: its span context's (above); else the B3 ids Envoy sent (`forward`
- * and `off` load no propagators to read them with); else null. The span id is the app's server span's, or, for a request it does not trace, its
- * caller's.
+ * The trace id and span id this request runs under: its span context's (above); else the B3 ids Envoy sent
+ * (`forward` and `off` load no propagators to read them with); else null. The span id is the app's server span's,
+ * or, for a request it does not trace, its caller's.
  */
 export function currentTraceIds(inbound: IncomingHttpHeaders): {
   traceId: string | null;
