@@ -68,65 +68,75 @@ export function meshFor(variant: MeshVariant, mode: Mode): MeshUnderTest {
 /**
  * Through the collector, an app whose first export met a collector not listening yet retries it with a backoff and
  * holds the spans after it meanwhile, for seconds (once in ten runs a test's trace lacked every app span after
- * 7.5 s, when the switch to the variant was quick because the store kept running). `upServing` waits for the
- * Envoys' reports; this waits until an app's span of a fresh request is in the store, so that the tests start where
- * a user's mesh is after its first seconds. The request is a slow one, which tail sampling always keeps.
+ * 7.5 s, when the switch to the variant was quick because the store kept running; once, with the images' build
+ * check gone from later switches, it lacked only service3's). `upServing` waits for the Envoys' reports; this waits
+ * until a fresh request's trace holds a span of every app, so that the tests start where a user's mesh is after its
+ * first seconds. The request is a slow one, which tail sampling always keeps.
  */
 async function untilAppsReachStore(under: MeshUnderTest): Promise<void> {
+  const { apps } = under.mesh;
   const deadline = Date.now() + 30_000;
   for (;;) {
     const response = await fetch(`${under.front}/trace/1`, { headers: SLOW_REQUEST_HEADERS });
     await response.text();
     const traceId = traceIdOfAnswer(response.headers);
     try {
-      await waitForSpan(
+      await waitForTrace(
         under.store,
         traceId,
-        (s) => under.mesh.apps.includes(s.localEndpoint?.serviceName ?? ''),
+        (spans) => apps.every((app) => spans.some((s) => s.localEndpoint?.serviceName === app)),
+        `a span of each of ${apps.join(', ')}`,
         5000,
       );
       return;
     } catch (error) {
       if (Date.now() > deadline)
-        throw new Error(`no app's span reached the store through the collector in 30 s: ${String(error)}`, {
-          cause: error,
-        });
+        throw new Error(
+          `the apps' spans did not all reach the store through the collector in 30 s: ${String(error)}`,
+          {
+            cause: error,
+          },
+        );
     }
   }
 }
 
+/** Polls the store every 250 ms until the trace is `done`; returns it as it is then. */
+async function waitForTrace(
+  store: TraceStore,
+  traceId: string,
+  done: (spans: ZipkinSpan[]) => boolean,
+  what: string,
+  timeoutMs: number,
+): Promise<ZipkinSpan[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const spans = await store.trace(traceId);
+    if (done(spans)) return spans;
+    if (Date.now() > deadline)
+      throw new Error(`trace ${traceId}: not ${what} after ${timeoutMs} ms (${spans.length} spans)`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** Polls the store until the trace has a span matching `predicate`; returns the whole trace as it is then. */
-export async function waitForSpan(
+export function waitForSpan(
   store: TraceStore,
   traceId: string,
   predicate: (span: ZipkinSpan) => boolean,
   timeoutMs = 20_000,
 ): Promise<ZipkinSpan[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const spans = await store.trace(traceId);
-    if (spans.some(predicate)) return spans;
-    if (Date.now() > deadline)
-      throw new Error(`trace ${traceId}: no matching span after ${timeoutMs} ms (${spans.length} spans)`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  return waitForTrace(store, traceId, (spans) => spans.some(predicate), 'a matching span', timeoutMs);
 }
 
 /** Polls until the trace has `count` spans. */
-export async function waitForCount(
+export function waitForCount(
   store: TraceStore,
   traceId: string,
   count: number,
   timeoutMs = 20_000,
 ): Promise<ZipkinSpan[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const spans = await store.trace(traceId);
-    if (spans.length >= count) return spans;
-    if (Date.now() > deadline)
-      throw new Error(`trace ${traceId}: ${spans.length} of ${count} spans after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  return waitForTrace(store, traceId, (spans) => spans.length >= count, `${count} spans`, timeoutMs);
 }
 
 /**
