@@ -67,13 +67,13 @@ test-configs: install ## every Envoy config through the real Envoy; compose lint
 # at the end whatever happened (a mesh of yours that was running is replaced). Each file brings the mesh to the
 # state it needs, so they run in an order that changes the mesh least: Zipkin in otel mode first (the benchmark's
 # smoke run leaves it so), then the other modes and the failures, then the lifecycle (it ends with `down`), the
-# other backends and the collector path. A file not listed here runs after these. One `node --test` per file: given several, it sorts them.
+# other backends and the collector path. A file not listed here runs after these. All in one process, in this order
+# (scripts/test/e2e/in-order.ts says why not `node --test`).
 E2E_ORDER := bench-smoke controls hardening zipkin-ui images mesh resilience lifecycle backends collector
 E2E_TESTS := $(patsubst %,scripts/test/e2e/%.test.ts,$(E2E_ORDER))
 E2E_TESTS += $(filter-out $(E2E_TESTS),$(wildcard scripts/test/e2e/*.test.ts))
 test-e2e: build engine ## the whole mesh through docker compose: traces, controls, failures, exposure, the UI
-	@$(WITH_ENGINE) { status=0; for file in $(E2E_TESTS); do $(NODE_TEST) $$file || { status=1; failed+=" $$file"; }; done; \
-	  [[ $$status == 0 ]] || echo "make test-e2e: failed:$$failed" >&2; \
+	@$(WITH_ENGINE) { $(TSX) --test-reporter=spec scripts/test/e2e/in-order.ts $(E2E_TESTS); status=$$?; \
 	  docker compose $(COMPOSE_FILES_zipkin) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 
 test-reliability: build engine ## the long scenarios: the trace store down under steady traffic, direct and through the collector; the mesh DNS paused

@@ -44,10 +44,11 @@ interface ContainerState {
 
 export class ComposeMesh {
   /**
-   * The images this process has built with `up --build`. Sources do not change while a test file or the benchmark
-   * runs, so a later `upServing` of a variant whose images are all in here leaves out `--build`: compose's check of
-   * a cached build costs about 3 s per `up` on a 2-vCPU machine (Podman), paid again at every switch of mode or
-   * variant. Every test file's first `up` still builds, as the README's command does.
+   * The images this process has built with `up --build`. Sources do not change while the tests or the benchmark
+   * run, so a later `upServing` of a variant whose images are all in here leaves out `--build`: compose's check of
+   * a cached build costs seconds per `up` (docs/testing.md), paid again at every switch of mode or variant. The
+   * first `up` of a process still builds, as the README's command does: `make test-e2e` runs every file in one
+   * process (scripts/test/e2e/in-order.ts), and a file run alone builds at its first `up`.
    */
   private static readonly builtInThisProcess = new Set<string>();
 
