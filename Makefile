@@ -5,6 +5,8 @@ SHELL := /bin/bash
 NODE := node_modules/.bin/node
 TSX := $(NODE) --import tsx
 NODE_TEST := $(TSX) --test --test-concurrency=1 --test-reporter=spec
+# The mesh's suites: their files in one process, in the order given (scripts/test/in-order.ts says why).
+IN_ORDER := $(TSX) --test-reporter=spec scripts/test/in-order.ts
 
 .PHONY: help install tools engine engine-stop build lint test-services test-unit test-configs test-e2e test-reliability test run start stop status logs verify pins screenshot generate bench bench-apps profile-apps clean
 
@@ -67,17 +69,16 @@ test-configs: install ## every Envoy config through the real Envoy; compose lint
 # at the end whatever happened (a mesh of yours that was running is replaced). Each file brings the mesh to the
 # state it needs, so they run in an order that changes the mesh least: Zipkin in otel mode first (the benchmark's
 # smoke run leaves it so), then the other modes and the failures, then the lifecycle (it ends with `down`), the
-# other backends and the collector path. A file not listed here runs after these. All in one process, in this order
-# (scripts/test/e2e/in-order.ts says why not `node --test`).
+# other backends and the collector path. A file not listed here runs after these.
 E2E_ORDER := bench-smoke controls hardening zipkin-ui images mesh resilience lifecycle backends collector
 E2E_TESTS := $(patsubst %,scripts/test/e2e/%.test.ts,$(E2E_ORDER))
 E2E_TESTS += $(filter-out $(E2E_TESTS),$(wildcard scripts/test/e2e/*.test.ts))
 test-e2e: build engine ## the whole mesh through docker compose: traces, controls, failures, exposure, the UI
-	@$(WITH_ENGINE) { $(TSX) --test-reporter=spec scripts/test/e2e/in-order.ts $(E2E_TESTS); status=$$?; \
+	@$(WITH_ENGINE) { $(IN_ORDER) $(E2E_TESTS); status=$$?; \
 	  docker compose $(COMPOSE_FILES_zipkin) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 
 test-reliability: build engine ## the long scenarios: the trace store down under steady traffic, direct and through the collector; the mesh DNS paused
-	@$(WITH_ENGINE) { $(NODE_TEST) scripts/test/reliability/*.test.ts; status=$$?; \
+	@$(WITH_ENGINE) { $(IN_ORDER) scripts/test/reliability/*.test.ts; status=$$?; \
 	  docker compose $(COMPOSE_FILES_zipkin) down --remove-orphans --timeout 10 >/dev/null 2>&1; exit $$status; }
 
 # The checks that need no mesh run side by side, beside the README's mesh starting for the end-to-end part (each

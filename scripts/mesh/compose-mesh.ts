@@ -48,7 +48,7 @@ export class ComposeMesh {
    * run, so a later `upServing` of a variant whose images are all in here leaves out `--build`: compose's check of
    * a cached build costs seconds per `up` (docs/testing.md), paid again at every switch of mode or variant. The
    * first `up` of a process still builds, as the README's command does: `make test-e2e` runs every file in one
-   * process (scripts/test/e2e/in-order.ts), and a file run alone builds at its first `up`.
+   * process (scripts/test/in-order.ts), and a file run alone builds at its first `up`.
    */
   private static readonly builtInThisProcess = new Set<string>();
 
