@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const tracing: Tracing =
     config.tracingMode === 'otel'
-      ? (require('./tracing/sdk.js') as typeof import('./tracing/sdk.js')).startOpenTelemetry(config)
+      ? (require('./tracing/sdk.js') as typeof import('./tracing/sdk.js')).startOpenTelemetry(config, log)
       : withoutSdk(config.tracingMode);
   const server: RunningServer = await (config.role === 'grpc'
     ? (require('./apps/grpc-app.js') as typeof import('./apps/grpc-app.js')).startGrpcApp(config, log)

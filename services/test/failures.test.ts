@@ -2,7 +2,9 @@
 // Hops fail for real: the next process is stopped (SIGSTOP, a hang) or killed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startChain, type Chain } from '../../scripts/loopback/chain.ts';
+import { sidecarHeaders, startChain, type Chain } from '../../scripts/loopback/chain.ts';
+import { freePort } from '../../scripts/loopback/service-process.ts';
+import { SDK_ERROR_MESSAGE } from '../src/tracing/sdk-trouble.ts';
 
 interface ErrorBody {
   error: string;
@@ -116,5 +118,28 @@ describe('request errors and downstream failures', () => {
     assert.equal(status, 502);
     assert.equal(body.error, 'request failed: ECONNREFUSED');
     assert.equal(body.failedHop, `service1 -> ${service2}/trace/2`);
+  });
+});
+
+describe('the trace store unreachable', () => {
+  it('answers the request, and each app says in its log that it lost the spans it could not export', async () => {
+    // Nothing listens there: every export is refused, as when Zipkin is down or the name does not resolve.
+    const unreachable = `http://127.0.0.1:${await freePort()}/api/v2/spans`;
+    const chain = await startChain('otel', { ZIPKIN_ENDPOINT: unreachable });
+    try {
+      const response = await fetch(`${chain.entry}/trace/1`, { headers: sidecarHeaders() });
+      assert.equal(response.status, 200);
+      for (const app of [chain.service1, chain.service2, chain.service3]) {
+        const line = await app.waitForLog((l) => l.msg === SDK_ERROR_MESSAGE);
+        assert.ok(
+          line,
+          `${String(app.env.SERVICE_NAME)} logged no lost export: ${JSON.stringify(app.logs.slice(-3))}`,
+        );
+        assert.equal(line.level, 50, 'an error line');
+        assert.equal(line.component, 'opentelemetry-sdk');
+      }
+    } finally {
+      await chain.stop();
+    }
   });
 });

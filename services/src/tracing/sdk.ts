@@ -15,6 +15,8 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import type { Propagator, ServiceConfig } from '../config.js';
 import type { TextMapPropagator } from '@opentelemetry/api';
 import type { Tracing } from './tracing.js';
+import type { Logger } from '../process/logger.js';
+import { reportSdkTroubleTo } from './sdk-trouble.js';
 import { SPAN_BATCHING } from './span-batching.js';
 import { arrivesUnsampled, untracedHere, untracedWhenUnsampled } from './unsampled.js';
 
@@ -36,7 +38,7 @@ function propagatorFor(name: Propagator): TextMapPropagator {
   }
 }
 
-export function startOpenTelemetry(config: ServiceConfig): Tracing {
+export function startOpenTelemetry(config: ServiceConfig, log: Logger): Tracing {
   const exporter =
     config.tracesExporter === 'otlp'
       ? new OTLPTraceExporter({ url: config.otlpEndpoint.href })
@@ -75,6 +77,7 @@ export function startOpenTelemetry(config: ServiceConfig): Tracing {
     metricReaders: [],
     logRecordProcessors: [],
   });
+  reportSdkTroubleTo(log);
   sdk.start();
   return {
     mode: 'otel',
