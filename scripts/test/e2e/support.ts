@@ -68,14 +68,16 @@ export function meshFor(variant: MeshVariant, mode: Mode): MeshUnderTest {
 /**
  * Through the collector, an app whose first export met a collector not listening yet retries it with a backoff and
  * holds the spans after it meanwhile, for seconds (once in ten runs a test's trace lacked every app span after
- * 7.5 s, when the switch to the variant was quick because the store kept running; once, with the images' build
- * check gone from later switches, it lacked only service3's). `upServing` waits for the Envoys' reports; this waits
- * until a fresh request's trace holds a span of every app, so that the tests start where a user's mesh is after its
- * first seconds. The request is a slow one, which tail sampling always keeps.
+ * 7.5 s, when the switch to the variant was quick because the store kept running). Worse, on Podman, right after a
+ * switch that recreates the collector: twice in nine runs one app's first export hung past its 10 s timeout and its
+ * batch was lost, so that app's spans were missing for over 30 s (docs/collector.md). `upServing` waits for the
+ * Envoys' reports; this waits until a fresh request's trace holds a span of every app, so that the tests start where
+ * a user's mesh is after its first seconds, and says what the apps logged if that does not come. The request is a
+ * slow one, which tail sampling always keeps.
  */
 async function untilAppsReachStore(under: MeshUnderTest): Promise<void> {
   const { apps } = under.mesh;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + APPS_REACH_STORE_MS;
   for (;;) {
     const response = await fetch(`${under.front}/trace/1`, { headers: SLOW_REQUEST_HEADERS });
     await response.text();
@@ -90,16 +92,26 @@ async function untilAppsReachStore(under: MeshUnderTest): Promise<void> {
       );
       return;
     } catch (error) {
-      if (Date.now() > deadline)
-        throw new Error(
-          `the apps' spans did not all reach the store through the collector in 30 s: ${String(error)}`,
-          {
-            cause: error,
-          },
+      if (Date.now() > deadline) {
+        const sdkLines = await Promise.all(
+          apps.map(async (app) =>
+            (await under.mesh.logs(app, 500))
+              .split('\n')
+              .filter((line) => line.includes('"component":"opentelemetry-sdk"'))
+              .map((line) => `  ${app}: ${line}`),
+          ),
         );
+        throw new Error(
+          `the apps' spans did not all reach the store through the collector in ${APPS_REACH_STORE_MS / 1000} s: ${String(error)}\nwhat their SDKs logged:\n${sdkLines.flat().join('\n') || '  nothing'}`,
+          { cause: error },
+        );
+      }
     }
   }
 }
+
+/** Several of the SDK's export timeouts (span-batching.ts): a lost first batch must not fail the wait. */
+const APPS_REACH_STORE_MS = 60_000;
 
 /** Polls the store every 250 ms until the trace is `done`; returns it as it is then. */
 async function waitForTrace(
