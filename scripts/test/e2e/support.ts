@@ -2,6 +2,7 @@
 // the docker CLI reaches (make engine). The mesh stays up between files (compose recreates only what a file
 // changes, e.g. the apps for another TRACING_MODE); `make test-e2e` takes it down at the end.
 import { before } from 'node:test';
+import { SPAN_BATCHING } from '@traced-envoy-mesh/services/span-batching';
 import assert from 'node:assert/strict';
 import { ComposeMesh } from '../../mesh/compose-mesh.ts';
 import {
@@ -68,12 +69,11 @@ export function meshFor(variant: MeshVariant, mode: Mode): MeshUnderTest {
 /**
  * Through the collector, an app whose first export met a collector not listening yet retries it with a backoff and
  * holds the spans after it meanwhile, for seconds (once in ten runs a test's trace lacked every app span after
- * 7.5 s, when the switch to the variant was quick because the store kept running). Worse, on Podman, right after a
- * switch that recreates the collector: twice in nine runs one app's first export hung past its 10 s timeout and its
- * batch was lost, so that app's spans were missing for over 30 s (docs/collector.md). `upServing` waits for the
- * Envoys' reports; this waits until a fresh request's trace holds a span of every app, so that the tests start where
- * a user's mesh is after its first seconds, and says what the apps logged if that does not come. The request is a
- * slow one, which tail sampling always keeps.
+ * 7.5 s, when the switch to the variant was quick because the store kept running). On Podman a just-created app's
+ * name lookups can also fail for about 24 s (docs/collector.md). `upServing` waits for the Envoys' reports; this
+ * waits until a fresh request's trace holds a span of every app, so that the tests start where a user's mesh is
+ * after its first seconds, and says what the apps' SDKs logged if that does not come. The request is a slow one,
+ * which tail sampling always keeps.
  */
 async function untilAppsReachStore(under: MeshUnderTest): Promise<void> {
   const { apps } = under.mesh;
@@ -110,8 +110,8 @@ async function untilAppsReachStore(under: MeshUnderTest): Promise<void> {
   }
 }
 
-/** Several of the SDK's export timeouts (span-batching.ts): a lost first batch must not fail the wait. */
-const APPS_REACH_STORE_MS = 60_000;
+/** Twice the SDK's export timeout: its first batch may take that long, retries included, and still arrive. */
+const APPS_REACH_STORE_MS = 2 * SPAN_BATCHING.exportTimeoutMillis;
 
 /** Polls the store every 250 ms until the trace is `done`; returns it as it is then. */
 async function waitForTrace(

@@ -41,7 +41,10 @@ function propagatorFor(name: Propagator): TextMapPropagator {
 export function startOpenTelemetry(config: ServiceConfig, log: Logger): Tracing {
   const exporter =
     config.tracesExporter === 'otlp'
-      ? new OTLPTraceExporter({ url: config.otlpEndpoint.href })
+      ? new OTLPTraceExporter({
+          url: config.otlpEndpoint.href,
+          timeoutMillis: SPAN_BATCHING.exportTimeoutMillis,
+        })
       : new ZipkinExporter({ url: config.zipkinEndpoint.href });
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),

@@ -5,11 +5,14 @@
 /**
  * Exporter queue limits (docs/reliability.md): at most maxQueueSize spans wait in memory for the backend; past that
  * the SDK drops new spans instead of growing, so a Zipkin outage costs spans, never the service's memory. Batches
- * leave every scheduledDelayMillis, no later than Envoy's flush interval.
+ * leave every scheduledDelayMillis, no later than Envoy's flush interval. A batch may take exportTimeoutMillis,
+ * retries included (sdk.ts gives the OTLP exporter the same bound), before it is dropped and logged
+ * (sdk-trouble.ts): long enough to outlast a name lookup that fails for 16 s in a just-created container on Podman
+ * (docs/collector.md) and retry once; the SDK's own default is 30 s for the batch and 10 s for the OTLP exporter.
  */
 export const SPAN_BATCHING = {
   maxQueueSize: 2048,
   maxExportBatchSize: 512,
   scheduledDelayMillis: 500,
-  exportTimeoutMillis: 10_000,
+  exportTimeoutMillis: 30_000,
 } as const;
