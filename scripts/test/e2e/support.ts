@@ -2,6 +2,7 @@
 // the docker CLI reaches (make engine). The mesh stays up between files (compose recreates only what a file
 // changes, e.g. the apps for another TRACING_MODE); `make test-e2e` takes it down at the end.
 import { before } from 'node:test';
+import { SDK_LOG_COMPONENT } from '@traced-envoy-mesh/services/sdk-trouble';
 import { SPAN_BATCHING } from '@traced-envoy-mesh/services/span-batching';
 import assert from 'node:assert/strict';
 import { ComposeMesh } from '../../mesh/compose-mesh.ts';
@@ -97,7 +98,7 @@ async function untilAppsReachStore(under: MeshUnderTest): Promise<void> {
           apps.map(async (app) =>
             (await under.mesh.logs(app, 500))
               .split('\n')
-              .filter((line) => line.includes('"component":"opentelemetry-sdk"'))
+              .filter((line) => line.includes(`"component":"${SDK_LOG_COMPONENT}"`))
               .map((line) => `  ${app}: ${line}`),
           ),
         );

@@ -6,6 +6,9 @@ import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import type { Logger } from '../process/logger.js';
 
+/** The `component` field of every line the SDK's trouble writes: what to grep the apps' logs for. */
+export const SDK_LOG_COMPONENT = 'opentelemetry-sdk';
+
 /** The message of the line a failed export (or any other error the SDK raises) writes. */
 export const SDK_ERROR_MESSAGE =
   'tracing: the OpenTelemetry SDK failed; a failed export loses its batch of spans';
@@ -15,8 +18,7 @@ export const SDK_ERROR_MESSAGE =
  * input this project does not offer; this replaces it, so the app's log is the one place to look.
  */
 export function reportSdkTroubleTo(log: Logger): void {
-  const sdkLog = log.child({ component: 'opentelemetry-sdk' });
-  // Warnings and errors only: "Dropped N spans because maxQueueSize reached" is a warning.
+  const sdkLog = log.child({ component: SDK_LOG_COMPONENT });
   const at =
     (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') =>
     (message: string, ...args: unknown[]) => {
@@ -29,6 +31,7 @@ export function reportSdkTroubleTo(log: Logger): void {
     debug: at('debug'),
     verbose: at('trace'),
   };
+  // Warnings and errors only: "Dropped N spans because maxQueueSize reached" is a warning.
   diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
   // A failed or timed-out export reaches the global error handler, not diag's warn (BatchSpanProcessor).
   setGlobalErrorHandler((error) => {

@@ -7,8 +7,9 @@
  * the SDK drops new spans instead of growing, so a Zipkin outage costs spans, never the service's memory. Batches
  * leave every scheduledDelayMillis, no later than Envoy's flush interval. A batch may take exportTimeoutMillis,
  * retries included (sdk.ts gives the OTLP exporter the same bound), before it is dropped and logged
- * (sdk-trouble.ts): long enough to outlast a name lookup that fails for 16 s in a just-created container on Podman
- * (docs/collector.md) and retry once; the SDK's own default is 30 s for the batch and 10 s for the OTLP exporter.
+ * (sdk-trouble.ts): long enough to outlast the name lookups that fail for many seconds in a just-created container on
+ * Podman (docs/collector.md has the measurement) and retry once. It is the SDK's own default for the batch; its OTLP
+ * exporter's default is shorter.
  */
 export const SPAN_BATCHING = {
   maxQueueSize: 2048,
