@@ -1,10 +1,11 @@
 // What a user gets when a request is wrong or a hop fails: the status, and a JSON error naming the failed hop.
 // Hops fail for real: the next process is stopped (SIGSTOP, a hang) or killed.
 import { after, before, describe, it } from 'node:test';
+import { createServer } from 'node:http';
 import assert from 'node:assert/strict';
 import { sidecarHeaders, startChain, type Chain } from '../../scripts/loopback/chain.ts';
 import { freePort } from '../../scripts/loopback/service-process.ts';
-import { SDK_ERROR_MESSAGE } from '../src/tracing/sdk-trouble.ts';
+import { SDK_ERROR_MESSAGE, SDK_LOG_COMPONENT } from '../src/tracing/sdk-trouble.ts';
 
 interface ErrorBody {
   error: string;
@@ -136,10 +137,53 @@ describe('the trace store unreachable', () => {
           `${String(app.env.SERVICE_NAME)} logged no lost export: ${JSON.stringify(app.logs.slice(-3))}`,
         );
         assert.equal(line.level, 50, 'an error line');
-        assert.equal(line.component, 'opentelemetry-sdk');
+        assert.equal(line.component, SDK_LOG_COMPONENT);
       }
     } finally {
       await chain.stop();
+    }
+  });
+
+  it('drops spans past its queue bound when the store is slow, answers every request, and says how many it dropped', async () => {
+    // A store that takes every post and answers each only after seconds, with an error: one export at a time is in
+    // flight, so spans pile up in the queue (span-batching.ts bounds it) faster than they leave.
+    const slowStore = createServer((request, response) => {
+      request.resume();
+      setTimeout(() => response.writeHead(503).end(), 5000);
+    });
+    await new Promise<void>((resolve) => slowStore.listen(0, '127.0.0.1', resolve));
+    const { port } = slowStore.address() as { port: number };
+    const chain = await startChain('otel', { ZIPKIN_ENDPOINT: `http://127.0.0.1:${port}/api/v2/spans` });
+    try {
+      const apps = [chain.service1, chain.service2, chain.service3];
+      const dropped = () =>
+        apps.flatMap((app) =>
+          app.logs.filter((l) => l.component === SDK_LOG_COMPONENT && /^Dropped \d+ spans/.test(l.msg ?? '')),
+        );
+      const deadline = Date.now() + 30_000;
+      let answered = 0;
+      while (dropped().length === 0 && Date.now() < deadline) {
+        const statuses = await Promise.all(
+          Array.from({ length: 16 }, async () => {
+            const response = await fetch(`${chain.entry}/trace/1`, { headers: sidecarHeaders() });
+            await response.text();
+            return response.status;
+          }),
+        );
+        assert.deepEqual(
+          new Set(statuses),
+          new Set([200]),
+          'every request is answered while spans are dropped',
+        );
+        answered += statuses.length;
+      }
+      const lines = dropped();
+      assert.ok(lines.length > 0, `no app said it dropped spans after ${answered} requests`);
+      for (const line of lines) assert.equal(line.level, 40, `a warning: ${JSON.stringify(line)}`);
+    } finally {
+      await chain.stop();
+      slowStore.closeAllConnections();
+      await new Promise((resolve) => slowStore.close(resolve));
     }
   });
 });
